@@ -1,0 +1,1 @@
+"""A tiny application with the state real suites leak through."""

@@ -1,0 +1,470 @@
+"""The collector: polls the probes at owner boundaries and turns net changes into findings.
+
+Time is cut into windows, each owned by whoever is running: a test (its setup,
+call and teardown, with function-scoped fixtures), or a wider-scoped fixture
+(while it sets up and while it is finalized). At every window boundary the
+probes are polled once; each change goes to the owner of the window that just
+ended. A test's changes that are still in force at the end of its teardown are
+its leaks. A fixture's changes are judged when it is finalized: if the state it
+touched is not back to what it was before the fixture ran, the fixture leaked.
+
+The after-state of one window is the before-state of the next, so a test costs
+one poll plus three phase markers (see :mod:`leakwatch.versions`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import interceptors, safe
+from .changes import MISSING, Change, same
+from .describe import Describer
+from .findings import INFO, KINDS, WARNING, Finding, Origin, Owner
+from .graph import WatchGraph
+from .ignore import IgnoreRules
+from .options import Options
+from .probes import Probe
+from .probes.environ import EnvironProbe
+from .probes.sysmodules import SysModulesProbe
+from .versions import CopyCompare, VersionTags, best_core
+from .watching import ModuleFilter
+
+
+@dataclass
+class Entry:
+    """The net change of one subject inside one owner's windows."""
+
+    before: Any
+    after: Any
+    change: Change
+    phase: str
+    now: Any = None  # for fixtures: the subject's latest value, whoever changed it
+    in_finalize: bool = False  # first changed while the fixture was being finalized
+
+
+@dataclass
+class Pending:
+    """A test's change still in force at its end while wider fixtures are open.
+
+    It becomes a finding when every fixture that was open has been finalized
+    without putting the subject back (a module-scoped ``MonkeyPatch`` undoing a
+    test's ``setattr`` is the correct pattern, not a leak).
+    """
+
+    finding: Finding
+    record: Record
+    change: Change
+    before: Any
+    now: Any
+    fixtures: set[int]
+
+
+@dataclass
+class Record:
+    owner: Owner
+    entries: dict[str, Entry] = field(default_factory=dict)
+    reloads: dict[str, Origin | None] = field(default_factory=dict)
+    phase: str = "setup"
+    markers: list[tuple[str, int]] = field(default_factory=list)
+    finalizing: bool = False
+
+
+@dataclass
+class InternalError:
+    component: str
+    message: str
+    traceback: str
+
+
+class Collector:
+    """One per enabled pytest session."""
+
+    def __init__(self, options: Options, rootdir: str) -> None:
+        self.options = options
+        self.rootdir = rootdir
+        self.findings: list[Finding] = []
+        self.errors: list[InternalError] = []
+        self.incomplete_reasons: list[str] = []
+        self.tests_run = 0
+        self.tests_with_leaks: set[str] = set()
+        self.started = time.time()
+        self.stack: list[Record] = []
+        self.fixtures: dict[int, Record] = {}
+        self.core: Any = None
+        self.graph: WatchGraph | None = None
+        self.probes: list[Probe] = []
+        self.describer = Describer(options.show_values)
+        self.ignore = IgnoreRules(options.ignore)
+        self.filter = ModuleFilter(rootdir, options.modules, [m for m, _ in options.targets])
+        self.targets = [f"{m}.{a}" for m, a in options.targets]
+        self._pending_reloads: list[tuple[str, Origin | None]] = []
+        self.pending: dict[str, list[Pending]] = {}
+        self._started = False
+        self._listening = False
+
+    # -- life cycle -------------------------------------------------------
+
+    def listen(self) -> None:
+        """Install the interceptors (before conftests are imported)."""
+        with self.guard("interceptors"):
+            interceptors.listen(self)
+            self._listening = True
+
+    def start(self) -> None:
+        """Take the baseline (after collection, before the first test)."""
+        if self._started:
+            return
+        with self.guard("start"):
+            if self.options.core == "copy-compare":
+                self.core = CopyCompare()
+            elif self.options.core == "version-tag":
+                self.core = VersionTags()
+            else:
+                self.core = best_core()
+            self.graph = WatchGraph(self.core, self.ignore, self.options.depth,
+                                    is_test_module=self.filter.is_test_module)
+            self.probes = [
+                SysModulesProbe(self.core, self.graph, self.filter),
+                EnvironProbe(self.core),
+                _GraphProbe(self.graph),
+            ]
+            for probe in self.probes:
+                with self.guard(probe.name):
+                    probe.start()
+            self._started = True
+
+    def stop(self) -> None:
+        if self._listening:
+            with self.guard("interceptors"):
+                interceptors.unlisten(self)
+            self._listening = False
+
+    @contextmanager
+    def guard(self, component: str) -> Iterator[None]:
+        """Contain any exception inside leakwatch: record it, never raise."""
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - the whole point
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
+            self.errors.append(InternalError(component, f"{type(exc).__name__}: {exc}", tb))
+            reason = f"internal error in {component}"
+            if reason not in self.incomplete_reasons:
+                self.incomplete_reasons.append(reason)
+
+    # -- interceptor callbacks --------------------------------------------
+
+    def current_label(self) -> tuple[str, str] | None:
+        if not self.stack:
+            return None
+        top = self.stack[-1]
+        return top.owner.label(), top.phase
+
+    def on_reload(self, module: Any, before: dict[str, Any] | None, origin: Origin | None) -> None:
+        ns = safe.module_dict(module) or {}
+        name = ns.get("__name__")
+        if type(name) is str:
+            self._pending_reloads.append((name, origin))
+
+    # -- polling ----------------------------------------------------------
+
+    def _poll(self) -> list[Change]:
+        changes: list[Change] = []
+        for probe in self.probes:
+            with self.guard(probe.name):
+                changes.extend(probe.poll())
+        return changes
+
+    def _assign(self, changes: list[Change]) -> None:
+        """Give the changes found now to the owner of the window that just ended."""
+        top = self.stack[-1] if self.stack else None
+        reloads, self._pending_reloads = self._pending_reloads, []
+        if top is not None:
+            for name, origin in reloads:
+                top.reloads.setdefault(name, origin)
+        for change in changes:
+            for record in self.fixtures.values():
+                entry = record.entries.get(change.subject)
+                if entry is not None:
+                    entry.now = change.after
+            for pending in self.pending.get(change.subject, ()):
+                pending.now = change.after
+            if top is None:
+                continue
+            phase = self._phase_of(top, change)
+            entry = top.entries.get(change.subject)
+            if entry is None:
+                top.entries[change.subject] = Entry(change.before, change.after, change, phase,
+                                                    change.after, top.finalizing)
+            else:
+                entry.after = change.after
+                entry.now = change.after
+                entry.change = change
+                entry.phase = phase
+
+    @staticmethod
+    def _phase_of(record: Record, change: Change) -> str:
+        if record.owner.type == "fixture":
+            return "fixture-teardown" if record.finalizing else "fixture-setup"
+        hinted = change.extra.get("phase")
+        if type(hinted) is str:
+            return hinted
+        if change.version is not None and record.markers:
+            phase = record.markers[0][0]
+            for name, marker in record.markers:
+                if change.version >= marker:
+                    phase = name
+            return phase
+        return record.phase
+
+    def checkpoint(self) -> None:
+        if not self._started:
+            return
+        with self.guard("poll"):
+            self._assign(self._poll())
+
+    # -- tests ------------------------------------------------------------
+
+    def begin_test(self, nodeid: str) -> None:
+        if not self._started:
+            self.start()
+        with self.guard("begin"):
+            # What happened since the last window is nobody's leak (pytest's own work
+            # between tests); polling moves the baseline on and keeps open fixtures current.
+            self.checkpoint()
+            record = Record(Owner("test", nodeid))
+            marker = self.core.marker()
+            if marker is not None:
+                record.markers.append(("setup", marker))
+            self.stack.append(record)
+
+    def set_phase(self, phase: str) -> None:
+        if not self.stack:
+            return
+        with self.guard("phase"):
+            record = self.stack[-1]
+            for probe in self.probes:
+                probe.mark(record.phase)
+            record.phase = phase
+            marker = self.core.marker()
+            if marker is not None:
+                record.markers.append((phase, marker))
+
+    def end_test(self, nodeid: str) -> None:
+        if not self.stack:
+            return
+        with self.guard("end"):
+            self.checkpoint()
+        record = self.stack.pop()
+        self.tests_run += 1
+        with self.guard("findings"):
+            self._emit(record, {s: (e.before, e.after) for s, e in record.entries.items()})
+
+    # -- fixtures ---------------------------------------------------------
+
+    def fixture_setup_begin(self, key: int, owner: Owner) -> None:
+        if not self._started:
+            self.start()
+        with self.guard("fixture"):
+            self.checkpoint()
+            record = Record(owner)
+            self.fixtures[key] = record
+            self.stack.append(record)
+
+    def fixture_setup_end(self, key: int) -> None:
+        record = self.fixtures.get(key)
+        if record is None or not self.stack or self.stack[-1] is not record:
+            return
+        with self.guard("fixture"):
+            self.checkpoint()
+        self.stack.pop()
+
+    def fixture_finalize_begin(self, key: int) -> None:
+        record = self.fixtures.get(key)
+        if record is None or record.finalizing:
+            return
+        with self.guard("fixture"):
+            self.checkpoint()
+            record.finalizing = True
+            self.stack.append(record)
+
+    def fixture_finalize_end(self, key: int) -> None:
+        record = self.fixtures.get(key)
+        if record is None or not record.finalizing:
+            return
+        with self.guard("fixture"):
+            self.checkpoint()
+        if self.stack and self.stack[-1] is record:
+            self.stack.pop()
+        elif record in self.stack:
+            self.stack.remove(record)
+        del self.fixtures[key]
+        with self.guard("findings"):
+            resolved = self._resolve_pending(key) | self._resolve_open_tests(record)
+            net = {s: (e.before, e.now) for s, e in record.entries.items()
+                   if not (e.in_finalize and s in resolved)}
+            self._emit(record, net)
+
+    def _resolve_pending(self, key: int) -> set[str]:
+        """Fixture ``key`` is finalized: drop the test changes it put back, emit the rest."""
+        touched: set[str] = set()
+        for subject, plist in list(self.pending.items()):
+            for pending in list(plist):
+                if key not in pending.fixtures:
+                    continue
+                touched.add(subject)
+                if same(pending.before, pending.now):
+                    plist.remove(pending)
+                    continue
+                pending.fixtures.discard(key)
+                if not pending.fixtures:
+                    plist.remove(pending)
+                    self._finish(pending.finding, pending.record, pending.change)
+            if not plist:
+                del self.pending[subject]
+        return touched
+
+    def _resolve_open_tests(self, fixture: Record) -> set[str]:
+        """A fixture finalized inside a test's teardown put back what that test changed."""
+        touched: set[str] = set()
+        for record in self.stack:
+            if record.owner.type != "test":
+                continue
+            for subject, entry in fixture.entries.items():
+                if not entry.in_finalize:
+                    continue
+                test_entry = record.entries.get(subject)
+                if test_entry is not None and same(test_entry.before, entry.now):
+                    del record.entries[subject]
+                    touched.add(subject)
+        return touched
+
+    def flush(self) -> None:
+        """Session end: test changes still pending were never put back."""
+        with self.guard("findings"):
+            for plist in self.pending.values():
+                for pending in plist:
+                    if not same(pending.before, pending.now):
+                        self._finish(pending.finding, pending.record, pending.change)
+            self.pending.clear()
+
+    # -- findings ---------------------------------------------------------
+
+    def _emit(self, record: Record, net: dict[str, tuple[Any, Any]]) -> None:
+        reloaded = self._reloaded_modules(record, net)
+        for subject, (before, after) in net.items():
+            entry = record.entries[subject]
+            change = entry.change
+            if same(before, after):
+                continue
+            if change.kind == "attribute" and safe.is_module(after) and (
+                before is MISSING or safe.is_module(before)
+            ):
+                continue  # a submodule import binding its parent's attribute
+            if change.kind == "attribute" and change.module in reloaded and before is not MISSING \
+                    and not safe.is_mock(after):
+                reloaded[change.module]["rebound"] += 1
+                continue
+            if change.container == "reload":
+                continue  # reported once per module below
+            if change.kind == "reload" and change.container == "module":
+                continue  # module replaced in sys.modules: reported below
+            finding = self.describer.finding(record.owner, subject, before, after, change,
+                                             entry.phase)
+            if finding is None:
+                continue
+            if record.owner.type == "test" and self.fixtures:
+                pending = Pending(finding, record, change, before, after, set(self.fixtures))
+                self.pending.setdefault(subject, []).append(pending)
+            else:
+                self._finish(finding, record, change)
+        for module, info in reloaded.items():
+            finding = self.describer.reload_finding(record.owner, module, info, self.graph)
+            self._finish(finding, record, None)
+
+    def _reloaded_modules(self, record: Record, net: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for subject, (before, after) in net.items():
+            entry = record.entries[subject]
+            change = entry.change
+            if same(before, after):
+                continue
+            if change.container == "reload" and change.module:
+                out[change.module] = {
+                    "how": "importlib.reload",
+                    "before_ns": change.extra.get("before_ns"),
+                    "after_ns": self.graph.modules[change.module].obj
+                    if self.graph and change.module in self.graph.modules else None,
+                    "origin": record.reloads.get(change.module),
+                    "phase": entry.phase,
+                    "rebound": 0,
+                }
+            elif change.kind == "reload" and change.container == "module":
+                name = change.extra.get("name")
+                if type(name) is str and safe.is_module(before) and safe.is_module(after):
+                    out[name] = {
+                        "how": "replaced in sys.modules",
+                        "before_ns": safe.module_dict(before),
+                        "after_ns": safe.module_dict(after),
+                        "origin": record.reloads.get(name),
+                        "phase": entry.phase,
+                        "rebound": 0,
+                    }
+        return out
+
+    def _finish(self, finding: Finding, record: Record, change: Change | None) -> None:
+        if self.ignore.finding(finding.kind, finding.subject):
+            return
+        if change is not None and change.extra.get("test_class") and record.owner.type == "fixture" \
+                and record.owner.scope == "class":
+            finding.severity = INFO
+        if any(finding.subject == t or finding.subject.startswith((t + ".", t + "["))
+               for t in self.targets):
+            finding.critical = True
+        if finding.kind not in KINDS:
+            finding.severity = WARNING
+        self.findings.append(finding)
+        if finding.severity != INFO:
+            self.tests_with_leaks.add(finding.test)
+
+    # -- summary ----------------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete_reasons
+
+    def mark_incomplete(self, reason: str) -> None:
+        if reason not in self.incomplete_reasons:
+            self.incomplete_reasons.append(reason)
+
+    def core_name(self) -> str:
+        return getattr(self.core, "name", "none")
+
+    def watched_modules(self) -> int:
+        return len(self.graph.modules) if self.graph else 0
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class _GraphProbe:
+    """The watch graph, seen as a probe."""
+
+    name = "watched-modules"
+
+    def __init__(self, graph: WatchGraph) -> None:
+        self.graph = graph
+
+    def start(self) -> None:
+        return None
+
+    def poll(self) -> list[Change]:
+        return self.graph.poll()
+
+    def mark(self, phase_ended: str) -> None:
+        self.graph.mark(phase_ended)

@@ -1,0 +1,460 @@
+"""The watch graph: state reachable from watched modules, to a bounded depth.
+
+Roots are watched modules. From each module's globals the graph reaches:
+
+* depth 1 -- classes defined in that module (their class attributes), objects
+  held by a global (their instance ``__dict__``, whatever module defines their
+  class), and dicts, lists and sets held by a global (their contents);
+* depth 2 -- the same, one step further: objects, dicts, lists and sets held by
+  a class attribute or by an attribute of a depth-1 object
+  (``Registry._components``, ``service.client.flag``, ``settings.items``).
+
+``max_depth`` (ini ``leakwatch_depth``) moves that bound. Container items are
+compared one level deep, by identity; mocks, functions, modules and immutable
+values are never entered.
+
+Each node is polled through a :mod:`leakwatch.versions` core, so a test that
+changes nothing costs one version-tag read per watched dict and one ``len`` per
+list or set; only the nodes that changed are diffed (``poll``).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import types
+from collections.abc import Callable, Iterator
+from itertools import repeat
+from typing import Any
+
+from . import safe
+from .changes import MISSING, Change, SeqState, SetState
+from .ignore import IgnoreRules
+from .versions import DictCore
+
+#: Containers larger than this are compared by length only (documented).
+MAX_ITEMS = 10_000
+#: At most this many nodes are created under one watched module.
+MAX_NODES_PER_MODULE = 2_000
+
+_CLASS_SKIP = frozenset(
+    {"__dict__", "__weakref__", "__module__", "__doc__", "__qualname__", "__firstlineno__",
+     "__static_attributes__", "__annotations__", "__orig_bases__", "__parameters__",
+     "__match_args__", "__dataclass_fields__", "__dataclass_params__", "__hash__"}
+)
+
+_getitem = operator.getitem
+
+
+class Node:
+    """One watched dict, list or set, and where it was found."""
+
+    __slots__ = (
+        "obj", "kind", "path", "depth", "module", "handle", "snapshot", "children",
+        "parents", "safe_keys", "cls_module", "test_class", "cls",
+    )
+
+    def __init__(self, obj: Any, kind: str, path: str, depth: int, module: str) -> None:
+        self.obj = obj
+        self.kind = kind  # module | class | instance | dict | list | set
+        self.path = path
+        self.depth = depth
+        self.module = module
+        self.handle: Any = None
+        self.snapshot: Any = None
+        self.children: dict[Any, int] = {}  # key -> id(child node obj)
+        self.parents = 0
+        self.safe_keys = True
+        self.cls_module: str | None = None
+        self.test_class = False
+        self.cls: type | None = None  # for an instance node: the instance's real type
+
+
+def _binding_kind(node_kind: str) -> str:
+    return {
+        "module": "attribute",
+        "class": "class-attribute",
+        "instance": "instance-attribute",
+    }.get(node_kind, "container")
+
+
+def key_label(key: Any) -> str:
+    if type(key) in safe.SAFE_SCALARS:
+        text = repr(key)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return safe.safe_repr(key, 60)
+
+
+class WatchGraph:
+    """All watched nodes, polled together."""
+
+    def __init__(
+        self,
+        core: DictCore,
+        ignore: IgnoreRules,
+        max_depth: int = 2,
+        watched_class_module: Callable[[str], bool] | None = None,
+        is_test_module: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.core = core
+        self.ignore = ignore
+        self.max_depth = max_depth
+        self.nodes: dict[int, Node] = {}
+        self.modules: dict[str, Node] = {}
+        self._dict_nodes: list[Node] = []
+        self._seq_nodes: list[Node] = []
+        self._seq_dirty = True
+        self._seq_objs: list[Any] = []
+        self._seq_lens: list[int] = []
+        self._ne_objs: list[Any] = []
+        self._ne_lasts: list[Any] = []
+        self._ne_nodes: list[Node] = []
+        self._dict_dirty = True
+        self._handles: list[Any] = []
+        self._counts: dict[str, int] = {}
+        self.watched_class_module = watched_class_module or (lambda name: False)
+        self.is_test_module = is_test_module or (lambda name: False)
+        self.truncated: set[str] = set()
+        self._seq_phase: dict[int, str] = {}
+
+    # -- building ---------------------------------------------------------
+
+    def add_module(self, name: str, module: types.ModuleType) -> None:
+        if name in self.modules:
+            return
+        d = safe.module_dict(module)
+        if d is None:
+            return
+        node = self._add_node(d, "module", name, 0, name)
+        if node is not None:
+            node.parents += 1
+            self.modules[name] = node
+
+    def remove_module(self, name: str) -> None:
+        node = self.modules.pop(name, None)
+        if node is not None:
+            self._release(id(node.obj))
+
+    def _add_node(self, obj: Any, kind: str, path: str, depth: int, module: str) -> Node | None:
+        key = id(obj)
+        existing = self.nodes.get(key)
+        if existing is not None:
+            return existing
+        if self._counts.get(module, 0) >= MAX_NODES_PER_MODULE:
+            self.truncated.add(module)
+            return None
+        self._counts[module] = self._counts.get(module, 0) + 1
+        node = Node(obj, kind, path, depth, module)
+        self.nodes[key] = node
+        if kind in ("module", "class", "instance", "dict"):
+            node.snapshot = dict.copy(obj)
+            node.safe_keys = kind != "dict" or all(
+                map(safe.SAFE_SCALARS.__contains__, map(type, node.snapshot))
+            )
+            node.handle = self.core.add(obj)
+            self._dict_nodes.append(node)
+            self._dict_dirty = True
+            for k, v in node.snapshot.items():
+                self._link(node, k, v)
+        else:
+            node.snapshot = self._seq_state(obj, kind)
+            self._seq_nodes.append(node)
+            self._seq_dirty = True
+        return node
+
+    def _release(self, key: int) -> None:
+        node = self.nodes.get(key)
+        if node is None:
+            return
+        node.parents -= 1
+        if node.parents > 0:
+            return
+        del self.nodes[key]
+        self._counts[node.module] = self._counts.get(node.module, 1) - 1
+        if node.kind in ("list", "set"):
+            self._seq_nodes.remove(node)
+            self._seq_dirty = True
+        else:
+            self._dict_nodes.remove(node)
+            self._dict_dirty = True
+        for child in list(node.children.values()):
+            self._release(child)
+        node.children.clear()
+
+    def _link(self, parent: Node, key: Any, value: Any) -> None:
+        child = self._child_of(parent, key, value)
+        if child is not None:
+            child.parents += 1
+            parent.children[key] = id(child.obj)
+
+    def _unlink(self, parent: Node, key: Any) -> None:
+        child = parent.children.pop(key, None)
+        if child is not None:
+            self._release(child)
+
+    def _skip_name(self, parent: Node, key: Any) -> bool:
+        if type(key) is not str:
+            return parent.kind != "dict"
+        if parent.kind == "module":
+            return key.startswith("__") and key.endswith("__") or self.ignore.name(key)
+        if parent.kind == "class":
+            return key in _CLASS_SKIP or self.ignore.name(key)
+        if parent.kind == "instance":
+            return self.ignore.name(key)
+        return False
+
+    def _child_of(self, parent: Node, key: Any, value: Any) -> Node | None:
+        depth = parent.depth + 1
+        if depth > self.max_depth or parent.kind in ("list", "set"):
+            return None
+        if parent.kind == "dict":
+            return None  # container items are compared, not entered
+        if self._skip_name(parent, key):
+            return None
+        cls = type(value)
+        if cls in safe.IMMUTABLE or cls is tuple:
+            return None
+        if safe.is_mock(value) or safe.is_module(value):
+            return None
+        path = f"{parent.path}.{key}"
+        if safe.is_class(value):
+            defined_in = safe.defining_module(value)
+            if defined_in != parent.module or not (
+                parent.kind == "module" or parent.kind == "class"
+            ):
+                return None
+            ns = safe.class_namespace(value)
+            if ns is None:
+                return None
+            node = self._add_node(ns, "class", path, depth, parent.module)
+            if node is not None:
+                node.cls_module = defined_in
+                node.test_class = self.is_test_module(defined_in or "")
+            return node
+        mro = safe.mro(cls)
+        if dict in mro:
+            return self._add_node(value, "dict", path, depth, parent.module)
+        if list in mro:
+            return self._add_node(value, "list", path, depth, parent.module)
+        if set in mro:
+            return self._add_node(value, "set", path, depth, parent.module)
+        idict = safe.instance_dict(value)
+        if idict is None:
+            return None
+        node = self._add_node(idict, "instance", path, depth, parent.module)
+        if node is not None and node.cls is None:
+            node.cls = cls
+        return node
+
+    @staticmethod
+    def _seq_state(obj: Any, kind: str) -> Any:
+        if kind == "list":
+            n = list.__len__(obj)
+            return SeqState(list.copy(obj)) if n <= MAX_ITEMS else n
+        n = set.__len__(obj)
+        return SetState(set.copy(obj)) if n <= MAX_ITEMS else n
+
+    # -- polling ----------------------------------------------------------
+
+    def _rebuild_seq_arrays(self) -> None:
+        self._seq_objs = [n.obj for n in self._seq_nodes]
+        self._seq_lens = [self._state_len(n.snapshot) for n in self._seq_nodes]
+        ne = [n for n in self._seq_nodes if n.kind == "list" and type(n.snapshot) is SeqState and n.snapshot]
+        self._ne_nodes = ne
+        self._ne_objs = [n.obj for n in ne]
+        self._ne_lasts = [n.snapshot[-1] for n in ne]
+        self._seq_dirty = False
+
+    @staticmethod
+    def _state_len(state: Any) -> int:
+        return state if type(state) is int else len(state)
+
+    def _seq_changed(self) -> list[Node]:
+        if self._seq_dirty:
+            self._rebuild_seq_arrays()
+        nodes = self._seq_nodes
+        out: list[Node] = []
+        now = list(map(len, self._seq_objs))
+        if now != self._seq_lens:
+            out = [nodes[i] for i, (a, b) in enumerate(zip(now, self._seq_lens, strict=True)) if a != b]
+        try:
+            lasts = list(map(_getitem, self._ne_objs, repeat(-1)))
+        except IndexError:
+            return list(self._ne_nodes) + [n for n in out if n not in self._ne_nodes]
+        if not all(map(operator.is_, lasts, self._ne_lasts)):
+            seen = {id(n) for n in out}
+            for node, a, b in zip(self._ne_nodes, lasts, self._ne_lasts, strict=True):
+                if a is not b and id(node) not in seen:
+                    out.append(node)
+        return out
+
+    def mark(self, phase_ended: str) -> None:
+        """At a phase boundary: note which nodes changed in the phase that ended.
+
+        Dicts under the version-tag core are dated by their tags instead (free);
+        lists and sets, and every node under the copy-compare core, are checked here.
+        """
+        if self._seq_nodes:
+            for node in self._seq_changed():
+                self._seq_phase.setdefault(id(node), phase_ended)
+        if self.core.marker() is None and self._dict_nodes:
+            handles = [n.handle for n in self._dict_nodes]
+            for i in self.core.changed(handles):
+                self._seq_phase.setdefault(id(self._dict_nodes[i]), phase_ended)
+
+    def poll(self) -> list[Change]:
+        """Changes since the previous poll; snapshots move forward."""
+        changes: list[Change] = []
+        if self._dict_dirty:
+            self._handles = [n.handle for n in self._dict_nodes]
+            self._dict_dirty = False
+        nodes = self._dict_nodes
+        dirty = [nodes[i] for i in self.core.changed(self._handles)]
+        for node in dirty:
+            if id(node.obj) in self.nodes:
+                self._diff_dict(node, changes)
+        if self._seq_nodes:
+            for node in self._seq_changed():
+                if id(node.obj) in self.nodes:
+                    self._diff_seq(node, changes)
+        self._seq_phase.clear()
+        return changes
+
+    def _diff_dict(self, node: Node, out: list[Change]) -> None:
+        old = node.snapshot
+        d = node.obj
+        new = dict.copy(d)
+        phase = self._seq_phase.get(id(node))
+        self.core.accept(node.handle)
+        version = self.core.version(node.handle)
+        kind = _binding_kind(node.kind)
+        safe_keys = node.safe_keys and all(map(safe.SAFE_SCALARS.__contains__, map(type, new)))
+        if safe_keys:
+            pairs = []
+            for k, v in new.items():
+                ov = old.get(k, MISSING)
+                if ov is not v:
+                    pairs.append((k, ov, v))
+            for k in old.keys() - new.keys():
+                pairs.append((k, old[k], MISSING))
+        else:
+            oldm = {id(k): (k, v) for k, v in old.items()}
+            newm = {id(k): (k, v) for k, v in new.items()}
+            pairs = []
+            for ik, (k, v) in newm.items():
+                ov = oldm.get(ik, (k, MISSING))[1]
+                if ov is not v:
+                    pairs.append((k, ov, v))
+            for ik in oldm.keys() - newm.keys():
+                k, v = oldm[ik]
+                pairs.append((k, v, MISSING))
+        node.snapshot = new
+        node.safe_keys = safe_keys
+        for k, before, after in pairs:
+            if node.kind == "module" and k == "__spec__" and before is not MISSING and after is not MISSING:
+                extra: dict[str, Any] = {"before_ns": old}
+                if phase is not None:
+                    extra["phase"] = phase
+                out.append(Change(node.path, "reload", before, after, "reload", version, node.module, extra))
+                continue
+            if node.kind != "dict" and self._skip_report(node, k, before):
+                self._relink(node, k, after)
+                continue
+            if node.kind == "dict":
+                subject = f"{node.path}[{key_label(k)}]"
+            else:
+                subject = f"{node.path}.{k}"
+            change_kind = kind
+            if after is not MISSING and safe.is_mock(after):
+                change_kind = "mock"
+            extra = {"node": node.kind, "name": k if type(k) is str else None,
+                     "test_class": node.test_class, "owner_path": node.path}
+            if phase is not None:
+                extra["phase"] = phase
+            out.append(Change(subject, change_kind, before, after, "binding", version, node.module, extra))
+            self._relink(node, k, after)
+
+    def _skip_report(self, node: Node, key: Any, before: Any) -> bool:
+        if type(key) is not str:
+            return False
+        if node.kind == "module":
+            return key.startswith("__") and key.endswith("__") or self.ignore.name(key)
+        if node.kind == "class":
+            return key in _CLASS_SKIP or self.ignore.name(key)
+        if self.ignore.name(key):
+            return True
+        # functools.cached_property fills the instance dict on first access: benign.
+        return (
+            before is MISSING
+            and node.cls is not None
+            and type(safe.class_attr(node.cls, key)) is functools.cached_property
+        )
+
+    def _relink(self, node: Node, key: Any, value: Any) -> None:
+        self._unlink(node, key)
+        if value is not MISSING:
+            self._link(node, key, value)
+
+    def _diff_seq(self, node: Node, out: list[Change]) -> None:
+        before = node.snapshot
+        after = self._seq_state(node.obj, node.kind)
+        self._seq_dirty = True
+        phase = self._seq_phase.get(id(node))
+        from .changes import same
+
+        if type(before) is not int and type(after) is not int and same(before, after):
+            node.snapshot = after
+            return
+        if type(before) is int and type(after) is int and before == after:
+            return
+        node.snapshot = after
+        kind = "container"
+        added = _added_items(before, after)
+        if any(safe.is_mock(x) for x in added):
+            kind = "mock"
+        out.append(
+            Change(node.path, kind, before, after, node.kind, None, node.module,
+                   {"node": node.kind, "phase": phase, "owner_path": node.path})
+        )
+
+    # -- queries ----------------------------------------------------------
+
+    def module_namespaces(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for name, node in self.modules.items():
+            yield name, node.obj
+
+    def current(self, subject_node_path: str) -> Node | None:
+        for node in self.nodes.values():
+            if node.path == subject_node_path:
+                return node
+        return None
+
+
+def _added_items(before: Any, after: Any) -> list[Any]:
+    if type(after) is int:
+        return []
+    if type(before) is int:
+        return list(after)
+    ids = {id(x) for x in before}
+    return [x for x in after if id(x) not in ids]
+
+
+def describe_container_change(before: Any, after: Any, kind: str) -> str:
+    """``+2 items, -1 item`` style text for a list or set change, no reprs of user objects."""
+    if type(before) is int or type(after) is int:
+        b = before if type(before) is int else len(before)
+        a = after if type(after) is int else len(after)
+        return f"length {b} -> {a} (too large to compare items)"
+    added = _added_items(before, after)
+    after_ids = {id(x) for x in after}
+    removed = [x for x in before if id(x) not in after_ids]
+    parts = []
+    if added:
+        shown = ", ".join(safe.safe_repr(x, 40) for x in added[:3])
+        more = f" +{len(added) - 3} more" if len(added) > 3 else ""
+        parts.append(f"+{len(added)} ({shown}{more})")
+    if removed:
+        parts.append(f"-{len(removed)}")
+    if not parts:
+        parts.append("reordered or replaced in place")
+    return f"{kind} {len(before)} -> {len(after)} items: " + ", ".join(parts)

@@ -1,0 +1,64 @@
+"""What is not worth reporting: cache-like names and user ``kind:subject`` globs.
+
+Default ignore list (documented in docs/configuration.md):
+
+* attribute names matching ``*cache*``, ``*_memo*``, ``_abc_*``, ``*__pytest*``,
+  ``_pytest*``, ``__warningregistry__``, ``__slotnames__``, ``__abstractmethods__``,
+  ``_value2member_map_`` -- state that Python, ``abc``, ``enum``, ``copyreg``, pytest
+  or the code itself fills lazily, whose growth never changes behaviour;
+* the env var ``PYTEST_CURRENT_TEST``, which pytest itself sets around each test.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+
+DEFAULT_IGNORED_NAMES = (
+    "*cache*",
+    "*Cache*",
+    "*_memo*",
+    "_abc_*",
+    "*__pytest*",
+    "_pytest*",
+    "__warningregistry__",
+    "__slotnames__",
+    "__abstractmethods__",
+    "_value2member_map_",
+    "_member_map_",
+    "__protocol_attrs__",
+    "__non_callable_proto_members__",
+    "_is_runtime_protocol",
+)
+
+DEFAULT_IGNORED_SUBJECTS = ("env:PYTEST_CURRENT_TEST",)
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    parts = [fnmatch.translate(p) for p in patterns]
+    return re.compile("|".join(parts)) if parts else None
+
+
+class IgnoreRules:
+    """Matches attribute names (cheap, applied while walking) and findings (by glob)."""
+
+    def __init__(self, user_patterns: Iterable[str] = (), use_defaults: bool = True) -> None:
+        self.user_patterns = tuple(user_patterns)
+        names = DEFAULT_IGNORED_NAMES if use_defaults else ()
+        self._names = _compile(names)
+        subjects = (DEFAULT_IGNORED_SUBJECTS if use_defaults else ()) + self.user_patterns
+        self._subjects = _compile(subjects)
+        self._name_cache: dict[str, bool] = {}
+
+    def name(self, name: str) -> bool:
+        """True when an attribute of this name is cache-like noise."""
+        hit = self._name_cache.get(name)
+        if hit is None:
+            hit = bool(self._names and self._names.match(name))
+            if len(self._name_cache) < 100_000:
+                self._name_cache[name] = hit
+        return hit
+
+    def finding(self, kind: str, subject: str) -> bool:
+        return bool(self._subjects and self._subjects.match(f"{kind}:{subject}"))

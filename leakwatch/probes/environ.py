@@ -1,0 +1,94 @@
+"""``os.environ``: keys added, removed or changed.
+
+Watches ``os.environ._data`` (the dict behind the mapping) through the version
+core, so an untouched environment costs one tag read per poll. Values are
+kept only to compare them; reports show a short hash unless values were asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..changes import MISSING, Change
+from ..versions import DictCore
+
+
+class EnvironProbe:
+    name = "env"
+
+    def __init__(self, core: DictCore) -> None:
+        self.core = core
+        self._data: dict[Any, Any] | None = None
+        self._handle: Any = None
+        self._snapshot: dict[Any, Any] = {}
+        self._environ: object = None
+        self._mark_handle: Any = None
+        self._mark_snapshot: dict[Any, Any] = {}
+        self._phases: dict[Any, str] = {}
+
+    def _backing(self) -> dict[Any, Any] | None:
+        env = os.environ
+        data = getattr(env, "_data", None) if type(env) is os._Environ else None
+        return data if type(data) is dict else None
+
+    def start(self) -> None:
+        self._environ = os.environ
+        self._data = self._backing()
+        if self._data is not None:
+            self._handle = self.core.add(self._data)
+            self._mark_handle = self.core.add(self._data)
+            self._snapshot = dict.copy(self._data)
+            self._mark_snapshot = self._snapshot
+
+    def mark(self, phase_ended: str) -> None:
+        """Note which keys changed in the phase that just ended.
+
+        pytest itself writes ``PYTEST_CURRENT_TEST`` in every phase, so the dict's
+        version tag cannot date a user's change; a C-level items diff can.
+        """
+        if self._data is None or not self.core.changed([self._mark_handle]):
+            return
+        self.core.accept(self._mark_handle)
+        new = dict.copy(self._data)
+        old = self._mark_snapshot
+        for k, _ in new.items() - old.items():
+            self._phases[k] = phase_ended
+        for k in old.keys() - new.keys():
+            self._phases[k] = phase_ended
+        self._mark_snapshot = new
+
+    def poll(self) -> list[Change]:
+        if os.environ is not self._environ:
+            # os.environ itself was replaced: compare what we can, then re-root.
+            out = [Change("os.environ", "attribute", self._environ, os.environ, "binding", None, "os")]
+            self.start()
+            return out
+        if self._data is None:
+            return []
+        if not self.core.changed([self._handle]):
+            return []
+        self.core.accept(self._handle)
+        version = self.core.version(self._handle)
+        old, new = self._snapshot, dict.copy(self._data)
+        self._snapshot = new
+        self._mark_snapshot = new
+        self.core.accept(self._mark_handle)
+        phases, self._phases = self._phases, {}
+        out = []
+        decode_key = os.environ.decodekey  # type: ignore[attr-defined]
+        decode_value = os.environ.decodevalue  # type: ignore[attr-defined]
+        for k, v in new.items():
+            ov = old.get(k, MISSING)
+            if ov is MISSING or ov != v:
+                out.append(Change(decode_key(k), "env", ov if ov is MISSING else decode_value(ov),
+                                  decode_value(v), "env", version, None, _phase(phases, k)))
+        for k in old.keys() - new.keys():
+            out.append(Change(decode_key(k), "env", decode_value(old[k]), MISSING, "env", version, None,
+                              _phase(phases, k)))
+        return out
+
+
+def _phase(phases: dict[Any, str], key: Any) -> dict[str, Any]:
+    phase = phases.get(key)
+    return {"phase": phase} if phase else {}

@@ -1,0 +1,1 @@
+"""Reporters: render the collector's findings; never decide anything."""

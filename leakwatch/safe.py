@@ -1,0 +1,218 @@
+"""Accessors that never run user code.
+
+Everything leakwatch learns about user objects goes through here. The rule (see
+docs/architecture.md): read ``__dict__`` through the C-level descriptors of the
+*real* type, compare by identity, and never call ``__eq__``, ``__hash__``,
+``__repr__``, ``__getattr__``, properties or ``hasattr`` on user objects. A
+``MagicMock`` answers every attribute and a spec'd mock lies about
+``__class__``; ``type()`` never lies.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+from unittest import mock as _mock
+
+_TYPE_MRO = type.__dict__["__mro__"]
+_TYPE_DICT = type.__dict__["__dict__"]
+_TYPE_QUALNAME = type.__dict__["__qualname__"]
+_TYPE_MODULE = type.__dict__["__module__"]
+_MODULE_DICT: Any = vars(types.ModuleType)["__dict__"]
+_GETSET = types.GetSetDescriptorType
+
+_NonCallableMock: type = _mock.NonCallableMock
+
+#: Exact types whose equality and hashing are C code that cannot reach user code.
+SAFE_SCALARS: frozenset[type] = frozenset(
+    {str, int, float, bool, bytes, complex, type(None), type(Ellipsis)}
+)
+
+#: Values that can never hold state of their own: skipped when walking.
+IMMUTABLE: frozenset[type] = SAFE_SCALARS | {
+    frozenset,
+    range,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.ModuleType,
+    types.CodeType,
+    property,
+    staticmethod,
+    classmethod,
+    types.MemberDescriptorType,
+    types.GetSetDescriptorType,
+    types.WrapperDescriptorType,
+    types.MethodDescriptorType,
+    types.MethodWrapperType,
+    types.ClassMethodDescriptorType,
+}
+
+
+def mro(cls: type) -> tuple[type, ...]:
+    """The MRO of a real type, read through ``type``'s own descriptor."""
+    try:
+        result = _TYPE_MRO.__get__(cls)
+    except Exception:  # pragma: no cover - not a type
+        return ()
+    return result if type(result) is tuple else ()
+
+
+def is_class(obj: object) -> bool:
+    """True for a class object, without asking the object."""
+    return type in mro(type(obj))
+
+
+def is_module(obj: object) -> bool:
+    return types.ModuleType in mro(type(obj))
+
+
+def class_namespace(cls: type) -> dict[str, Any] | None:
+    """The real ``dict`` behind ``cls.__dict__`` (the mappingproxy's target)."""
+    try:
+        proxy = _TYPE_DICT.__get__(cls)
+    except Exception:
+        return None
+    import gc
+
+    for ref in gc.get_referents(proxy):
+        if type(ref) is dict:
+            return ref
+    return None
+
+
+def class_attr(cls: type, name: str, default: Any = None) -> Any:
+    """``name`` looked up in the real dicts of ``cls``'s MRO; no descriptors run."""
+    for klass in mro(cls):
+        ns = class_namespace(klass)
+        if ns is not None and name in ns:
+            return ns[name]
+    return default
+
+
+def module_dict(module: object) -> dict[str, Any] | None:
+    try:
+        result = _MODULE_DICT.__get__(module)
+    except Exception:
+        return None
+    return result if type(result) is dict else None
+
+
+def instance_dict(obj: object) -> dict[str, Any] | None:
+    """An instance's ``__dict__`` through the C descriptor of its real type.
+
+    Returns None for objects without one, and for types that define ``__dict__``
+    themselves (a property could run user code).
+    """
+    for klass in mro(type(obj)):
+        ns = class_namespace(klass)
+        if ns is None:
+            continue
+        descr = ns.get("__dict__")
+        if descr is None:
+            continue
+        if type(descr) is not _GETSET:
+            return None
+        try:
+            result = descr.__get__(obj, klass)
+        except Exception:
+            return None
+        return result if type(result) is dict else None
+    return None
+
+
+def qualname(cls: type) -> str:
+    try:
+        name = _TYPE_QUALNAME.__get__(cls)
+    except Exception:
+        name = "?"
+    return name if type(name) is str else "?"
+
+
+def defining_module(cls: type) -> str | None:
+    """The ``__module__`` a class was defined in, read from its own namespace."""
+    ns = class_namespace(cls)
+    value = ns.get("__module__") if ns is not None else None
+    if value is None:
+        try:
+            value = _TYPE_MODULE.__get__(cls)  # static (C) types: derived from tp_name
+        except Exception:
+            return None
+    return value if type(value) is str else None
+
+
+def type_label(obj: object) -> str:
+    cls = type(obj)
+    module = defining_module(cls) or "?"
+    name = qualname(cls)
+    return name if module == "builtins" else f"{module}.{name}"
+
+
+def is_mock(obj: object) -> bool:
+    """Any ``unittest.mock`` object, including autospec'd functions.
+
+    ``create_autospec`` on a function returns a real function carrying the mock
+    in its ``__dict__`` under ``mock``.
+    """
+    cls = type(obj)
+    if _NonCallableMock in mro(cls):
+        return True
+    if cls is types.FunctionType:
+        fdict = instance_dict(obj)
+        if fdict is not None:
+            inner = fdict.get("mock")
+            if inner is not None and _NonCallableMock in mro(type(inner)):
+                return True
+    return False
+
+
+def mock_name(obj: object) -> str | None:
+    d = instance_dict(obj)
+    if d is None:
+        return None
+    if type(obj) is types.FunctionType:
+        d = instance_dict(d.get("mock"))
+        if d is None:
+            return None
+    for key in ("_mock_name", "_mock_new_name"):
+        value = d.get(key)
+        if type(value) is str and value:
+            return value
+    return None
+
+
+def safe_repr(obj: object, limit: int = 80) -> str:
+    """A repr that never calls user code, capped at ``limit`` characters."""
+    cls = type(obj)
+    try:
+        if cls in SAFE_SCALARS:
+            text = repr(obj)
+        elif is_mock(obj):
+            name = mock_name(obj)
+            kind = "autospec function" if cls is types.FunctionType else qualname(cls)
+            text = f"<{kind} {name!r}>" if name else f"<{kind}>"
+        elif is_class(obj):
+            text = f"<class {defining_module(obj) or '?'}.{qualname(obj)}>"  # type: ignore[arg-type]
+        elif is_module(obj):
+            d = module_dict(obj) or {}
+            name = d.get("__name__")
+            text = f"<module {name if type(name) is str else '?'}>"
+        elif cls in (types.FunctionType, types.BuiltinFunctionType):
+            text = f"<function {_function_name(obj)}>"
+        elif cls in (dict, list, set, tuple, frozenset):
+            text = f"<{cls.__name__} of {len(obj)} items>"  # type: ignore[arg-type]
+        else:
+            text = f"<{type_label(obj)} object at {id(obj):#x}>"
+    except Exception:  # pragma: no cover - last resort
+        text = f"<object at {id(obj):#x}>"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def _function_name(fn: object) -> str:
+    if type(fn) is types.FunctionType:
+        return f"{fn.__module__}.{fn.__qualname__}"  # type: ignore[attr-defined]
+    name = getattr(fn, "__qualname__", None)  # builtins: C attributes only
+    return name if type(name) is str else "?"
+

@@ -1,0 +1,134 @@
+"""The no-user-code accessors, against objects that punish any call into them."""
+
+from __future__ import annotations
+
+import functools
+import types
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leakwatch import safe
+from leakwatch.changes import MISSING, SeqState, SetState, same
+
+
+class Trap(Exception):
+    pass
+
+
+class Hostile:
+    """Every protocol a careless fingerprint would call raises."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "payload", 1)
+
+    def __eq__(self, other: object) -> bool:
+        raise Trap("__eq__")
+
+    def __hash__(self) -> int:
+        raise Trap("__hash__")
+
+    def __repr__(self) -> str:
+        raise Trap("__repr__")
+
+    def __getattr__(self, name: str) -> Any:
+        raise Trap(f"__getattr__ {name}")
+
+    def __getattribute__(self, name: str) -> Any:
+        raise Trap(f"__getattribute__ {name}")
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: F811
+        raise Trap("__class__")
+
+    def __len__(self) -> int:
+        raise Trap("__len__")
+
+
+class LyingMeta(type):
+    def __instancecheck__(cls, obj: object) -> bool:
+        raise Trap("__instancecheck__")
+
+    @property
+    def __mro__(cls) -> Any:  # type: ignore[override]
+        raise Trap("__mro__")
+
+
+class WithLyingMeta(metaclass=LyingMeta):
+    pass
+
+
+def test_hostile_object_is_read_without_calls() -> None:
+    h = Hostile()
+    assert safe.instance_dict(h) == {"payload": 1}
+    assert safe.is_mock(h) is False
+    assert safe.is_class(h) is False
+    assert safe.is_module(h) is False
+    assert safe.safe_repr(h).startswith("<test_safe.Hostile object at 0x")
+    assert same(h, h) and not same(h, Hostile())
+    assert same(SeqState([h, 1]), SeqState([h, 1]))
+    assert not same(SetState([h]), SetState([Hostile()]))
+
+
+def test_lying_metaclass() -> None:
+    assert safe.is_class(WithLyingMeta)
+    assert safe.defining_module(WithLyingMeta) == __name__
+    assert safe.safe_repr(WithLyingMeta) == "<class test_safe.WithLyingMeta>"
+    assert type in safe.mro(LyingMeta)
+
+
+def test_specd_mock_does_not_fool_detection() -> None:
+    m = mock.MagicMock(spec=dict)
+    assert isinstance(m, dict)  # the lie a careless check would believe
+    assert safe.is_mock(m)
+    assert not safe.is_class(m)
+    nc = mock.NonCallableMagicMock(spec=types.ModuleType)
+    assert safe.is_mock(nc) and not safe.is_module(nc)
+
+
+@pytest.mark.parametrize("factory", [
+    mock.Mock, mock.MagicMock, mock.AsyncMock, mock.NonCallableMock, mock.PropertyMock,
+    lambda: mock.create_autospec(lambda x: x), lambda: mock.create_autospec(dict),
+])
+def test_every_mock_flavour_is_a_mock(factory: Any) -> None:
+    assert safe.is_mock(factory())
+
+
+@pytest.mark.parametrize("value", [1, "s", None, object(), functools.partial(print), [], {}, len, types])
+def test_non_mocks(value: object) -> None:
+    assert not safe.is_mock(value)
+
+
+def test_safe_repr_is_capped_and_names_things() -> None:
+    assert safe.safe_repr("x" * 500, 20) == repr("x" * 500)[:17] + "..."
+    assert safe.safe_repr(mock.MagicMock(name="log_event")) == "<MagicMock 'log_event'>"
+    assert safe.safe_repr(types) == "<module types>"
+    assert safe.safe_repr([1, 2]) == "<list of 2 items>"
+    assert safe.safe_repr(test_non_mocks) == "<function test_safe.test_non_mocks>"
+
+
+def test_instance_dict_refuses_custom_dict_descriptor() -> None:
+    class Custom:
+        @property
+        def __dict__(self) -> Any:  # type: ignore[override]
+            raise Trap("__dict__ property")
+
+    assert safe.instance_dict(Custom()) is None
+
+
+def test_missing_is_only_same_as_itself() -> None:
+    assert same(MISSING, MISSING) and not same(MISSING, None)
+
+
+@given(st.lists(st.one_of(st.integers(), st.text(), st.none()), max_size=20))
+def test_seq_state_identity_semantics(items: list[object]) -> None:
+    a = SeqState(items)
+    assert same(a, SeqState(list(items)))
+    assert not same(a, SeqState([*items, object()]))
+    if items:
+        changed = list(items)
+        changed[len(items) // 2] = object()
+        assert not same(a, SeqState(changed))
