@@ -105,6 +105,14 @@ class Collector:
         self.targets = [f"{m}.{a}" for m, a in options.targets]
         self._pending_reloads: list[tuple[str, Origin | None]] = []
         self.pending: dict[str, list[Pending]] = {}
+        #: Objects told about what happens (the victims ledger, sub-plugins). Optional
+        #: methods: on_test_begin(nodeid), on_change(record, change), on_finding(finding),
+        #: on_test_end(nodeid, record), on_fixture_end(record). Calls are guarded.
+        self.observers: list[Any] = []
+        #: Probes added by sub-plugins and the ``pytest_leakwatch_probes`` hook, before start().
+        self.extra_probes: list[Probe] = []
+        #: Callables (report: dict, config) run at session end with the JSON report's content.
+        self.outputs: list[Any] = []
         self._started = False
         self._listening = False
 
@@ -133,6 +141,7 @@ class Collector:
                 SysModulesProbe(self.core, self.graph, self.filter),
                 EnvironProbe(self.core),
                 _GraphProbe(self.graph),
+                *self.extra_probes,
             ]
             for probe in self.probes:
                 with self.guard(probe.name):
@@ -156,6 +165,13 @@ class Collector:
             reason = f"internal error in {component}"
             if reason not in self.incomplete_reasons:
                 self.incomplete_reasons.append(reason)
+
+    def notify(self, method: str, *args: Any) -> None:
+        for observer in self.observers:
+            fn = getattr(observer, method, None)
+            if fn is not None:
+                with self.guard(f"observer {type(observer).__name__}"):
+                    fn(*args)
 
     # -- interceptor callbacks --------------------------------------------
 
@@ -194,6 +210,8 @@ class Collector:
                     entry.now = change.after
             for pending in self.pending.get(change.subject, ()):
                 pending.now = change.after
+            if self.observers:
+                self.notify("on_change", top, change)
             if top is None:
                 continue
             phase = self._phase_of(top, change)
@@ -242,6 +260,8 @@ class Collector:
             if marker is not None:
                 record.markers.append(("setup", marker))
             self.stack.append(record)
+        if self.observers:
+            self.notify("on_test_begin", nodeid)
 
     def set_phase(self, phase: str) -> None:
         if not self.stack:
@@ -264,6 +284,8 @@ class Collector:
         self.tests_run += 1
         with self.guard("findings"):
             self._emit(record, {s: (e.before, e.after) for s, e in record.entries.items()})
+        if self.observers:
+            self.notify("on_test_end", nodeid, record)
 
     # -- fixtures ---------------------------------------------------------
 
@@ -309,6 +331,8 @@ class Collector:
             net = {s: (e.before, e.now) for s, e in record.entries.items()
                    if not (e.in_finalize and s in resolved)}
             self._emit(record, net)
+        if self.observers:
+            self.notify("on_fixture_end", record)
 
     def _resolve_pending(self, key: int) -> set[str]:
         """Fixture ``key`` is finalized: drop the test changes it put back, emit the rest."""
@@ -431,6 +455,8 @@ class Collector:
         self.findings.append(finding)
         if finding.severity != INFO:
             self.tests_with_leaks.add(finding.test)
+        if self.observers:
+            self.notify("on_finding", finding)
 
     # -- summary ----------------------------------------------------------
 

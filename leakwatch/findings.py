@@ -29,6 +29,15 @@ KINDS: dict[str, tuple[str, str]] = {
 
 #: Order in reports: mocks first, then reloads, then the rest.
 KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
+
+
+def register_kind(kind: str, severity: str, meaning: str) -> None:
+    """Add a finding kind (probes, the tracer and third-party probes call this at import)."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity!r}")
+    if kind not in KINDS:
+        KINDS[kind] = (severity, meaning)
+        KIND_ORDER[kind] = len(KIND_ORDER)
 SEVERITY_ORDER = {LEAK: 0, WARNING: 1, INFO: 2}
 
 

@@ -22,6 +22,15 @@ from .findings import Owner
 from .gate import Gate
 from .report import json_report, terminal
 
+#: Sub-plugins: modules with optional ``addoption(parser)``, ``addhooks(pluginmanager)``
+#: and ``register(config, collector)``. Each feature lives in its own module.
+SUBPLUGINS: tuple[str, ...] = (
+    "leakwatch.breadth",
+    "leakwatch.tracer",
+    "leakwatch.victims",
+    "leakwatch.ci",
+)
+
 COLLECTOR = pytest.StashKey[Collector]()
 GATE = pytest.StashKey[Gate]()
 _EARLY = pytest.StashKey[Any]()
@@ -31,8 +40,25 @@ def _collector(config: pytest.Config) -> Collector | None:
     return config.stash.get(COLLECTOR, None)
 
 
+def _subplugins() -> list[types.ModuleType]:
+    import importlib
+
+    return [importlib.import_module(name) for name in SUBPLUGINS]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     options_mod.addoption(parser)
+    for module in _subplugins():
+        addoption = getattr(module, "addoption", None)
+        if addoption is not None:
+            addoption(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    for module in _subplugins():
+        addhooks = getattr(module, "addhooks", None)
+        if addhooks is not None:
+            addhooks(pluginmanager)
 
 
 class _EarlyListener:
@@ -76,6 +102,11 @@ def pytest_configure(config: pytest.Config) -> None:
         interceptors.unlisten(early)
     config.stash[COLLECTOR] = collector
     config.stash[GATE] = Gate(opts.fail)
+    for module in _subplugins():
+        register = getattr(module, "register", None)
+        if register is not None:
+            with collector.guard(module.__name__.rpartition(".")[2]):
+                register(config, collector)
     config.addinivalue_line("markers", "leakwatch: leakwatch settings for this test")
 
 
@@ -189,9 +220,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if session.shouldfail or session.shouldstop:
         reason = session.shouldfail or session.shouldstop
         collector.mark_incomplete(f"session stopped early: {reason}")
-    if collector.options.report is not None:
+    report = None
+    with collector.guard("json-report"):
+        report = json_report.build(collector, config)
+    for output in collector.outputs:
+        if report is not None:
+            with collector.guard(getattr(output, "__name__", "output")):
+                output(report, config)
+    if report is not None:
+        # Rebuilt so that faults in the outputs above are in it too.
         with collector.guard("json-report"):
-            json_report.write(collector.options.report, json_report.build(collector, config))
+            report = json_report.build(collector, config)
+    if collector.options.report is not None and report is not None:
+        with collector.guard("json-report"):
+            json_report.write(collector.options.report, report)
     gate = config.stash[GATE]
     new_status = gate.decide(collector, int(session.exitstatus))
     if new_status is not None:

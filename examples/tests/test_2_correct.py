@@ -3,7 +3,6 @@
 from unittest.mock import patch
 
 import pytest
-
 from shop import config, runner
 
 

@@ -5,7 +5,6 @@ They are marked xfail (non-strict) so the demo exits 0; run one alone
 """
 
 import pytest
-
 from shop import config, registry, runner
 from shop.drivers import Driver  # bound before the reload: a stale class afterwards
 

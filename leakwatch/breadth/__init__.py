@@ -1,0 +1,1 @@
+"""Process-wide surfaces beyond env/sys.modules/watched modules, the probe API, restore (issue 5)."""

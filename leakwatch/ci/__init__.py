@@ -1,0 +1,1 @@
+"""CI ecosystem: xdist merge, baselines, SARIF, annotations, JUnit (issue 6)."""

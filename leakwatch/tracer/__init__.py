@@ -1,0 +1,1 @@
+"""The tracer: origins (file:line) and tracer-only findings (issue 3)."""

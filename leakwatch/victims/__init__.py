@@ -1,0 +1,1 @@
+"""Victims: explain failures by inherited leaks, name the polluter, confirm by re-running (issue 4)."""
