@@ -113,6 +113,10 @@ class Collector:
         self.extra_probes: list[Probe] = []
         #: Callables (report: dict, config) run at session end with the JSON report's content.
         self.outputs: list[Any] = []
+        #: Extra top-level JSON report keys: name -> callable returning JSON-able data.
+        self.report_extras: dict[str, Any] = {}
+        #: Findings of the most recently ended test (for makereport-time consumers).
+        self.last_test_findings: list[Finding] = []
         self._started = False
         self._listening = False
 
@@ -276,14 +280,16 @@ class Collector:
                 record.markers.append((phase, marker))
 
     def end_test(self, nodeid: str) -> None:
-        if not self.stack:
+        if not self.stack or self.stack[-1].owner.type != "test" or self.stack[-1].owner.name != nodeid:
             return
         with self.guard("end"):
             self.checkpoint()
         record = self.stack.pop()
         self.tests_run += 1
+        before = len(self.findings)
         with self.guard("findings"):
             self._emit(record, {s: (e.before, e.after) for s, e in record.entries.items()})
+        self.last_test_findings = [f for f in self.findings[before:] if f.owner == record.owner]
         if self.observers:
             self.notify("on_test_end", nodeid, record)
 

@@ -67,7 +67,7 @@ class Node:
         self.safe_keys = True
         self.cls_module: str | None = None
         self.test_class = False
-        self.cls: type | None = None  # for an instance node: the instance's real type
+        self.cls: type | None = None  # instance node: its real type; class node: the class
 
 
 def _binding_kind(node_kind: str) -> str:
@@ -228,6 +228,7 @@ class WatchGraph:
                 return None
             node = self._add_node(ns, "class", path, depth, parent.module)
             if node is not None:
+                node.cls = value  # for a class node: the class itself (restore uses setattr)
                 node.cls_module = defined_in
                 node.test_class = self.is_test_module(defined_in or "")
             return node
@@ -368,7 +369,9 @@ class WatchGraph:
             if after is not MISSING and safe.is_mock(after):
                 change_kind = "mock"
             extra = {"node": node.kind, "name": k if type(k) is str else None,
-                     "test_class": node.test_class, "owner_path": node.path}
+                     "test_class": node.test_class, "owner_path": node.path,
+                     "target": node.obj, "key": k,
+                     "owner_class": node.cls if node.kind == "class" else None}
             if phase is not None:
                 extra["phase"] = phase
             out.append(Change(subject, change_kind, before, after, "binding", version, node.module, extra))
@@ -414,7 +417,7 @@ class WatchGraph:
             kind = "mock"
         out.append(
             Change(node.path, kind, before, after, node.kind, None, node.module,
-                   {"node": node.kind, "phase": phase, "owner_path": node.path})
+                   {"node": node.kind, "phase": phase, "owner_path": node.path, "target": node.obj})
         )
 
     # -- queries ----------------------------------------------------------

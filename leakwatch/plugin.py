@@ -143,7 +143,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
     try:
         return (yield)
     finally:
-        collector.end_test(item.nodeid)
+        collector.end_test(item.nodeid)  # no-op unless the teardown hook did not close it
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -158,9 +158,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
     collector = _collector(item.config)
-    if collector is not None:
-        collector.set_phase("teardown")
-    return (yield)
+    if collector is None:
+        return (yield)
+    collector.set_phase("teardown")
+    try:
+        return (yield)
+    finally:
+        # Close the test's window here, so its findings exist when the teardown
+        # report is made (pytest_runtest_makereport: JUnit properties, sections).
+        collector.end_test(item.nodeid)
 
 
 def _fixture_owner(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Owner:

@@ -44,7 +44,7 @@ def build(collector: Collector, config: pytest.Config) -> dict[str, Any]:
         by_severity[f.severity] = by_severity.get(f.severity, 0) + 1
         by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
     now = time.time()
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "leakwatch", "version": __version__},
         "complete": collector.complete,
@@ -76,6 +76,10 @@ def build(collector: Collector, config: pytest.Config) -> dict[str, Any]:
         "leaks": [f.to_json() for f in findings],
         "errors": [{"component": e.component, "message": e.message} for e in collector.errors],
     }
+    for key, make in collector.report_extras.items():
+        with collector.guard(f"report {key}"):
+            report[key] = make()
+    return report
 
 
 def write(path: Path, report: dict[str, Any]) -> None:
