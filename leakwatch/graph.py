@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import sys
 import types
 from collections.abc import Callable, Iterator
 from itertools import repeat
@@ -44,6 +45,17 @@ _CLASS_SKIP = frozenset(
 )
 
 _getitem = operator.getitem
+
+#: On CPython 3.13+, an instance ``__dict__`` can share the object's inline values, and
+#: attribute stores then bypass the dict (no version tag update). Inserting and deleting a
+#: non-str key turns it into an ordinary dict for good: same keys, same order, no user code.
+_DETACH_INLINE = sys.version_info >= (3, 13)
+_DETACH_KEY = object()
+
+
+def _detach_inline_values(d: dict[Any, Any]) -> None:
+    d[_DETACH_KEY] = None
+    del d[_DETACH_KEY]
 
 
 class Node:
@@ -147,6 +159,8 @@ class WatchGraph:
         node = Node(obj, kind, path, depth, module)
         self.nodes[key] = node
         if kind in ("module", "class", "instance", "dict"):
+            if kind == "instance" and _DETACH_INLINE and self.core.name == "version-tag":
+                _detach_inline_values(obj)
             node.snapshot = dict.copy(obj)
             node.safe_keys = kind != "dict" or all(
                 map(safe.SAFE_SCALARS.__contains__, map(type, node.snapshot))
