@@ -17,12 +17,10 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import interceptors, safe
+from . import interceptors, safe, static_origin
 from .changes import MISSING, Change, same
 from .describe import Describer
 from .findings import INFO, KINDS, WARNING, Finding, Origin, Owner
@@ -32,7 +30,7 @@ from .options import Options
 from .probes import Probe
 from .probes.environ import EnvironProbe
 from .probes.sysmodules import SysModulesProbe
-from .versions import CopyCompare, VersionTags, best_core
+from .versions import CopyCompare, DictWatchers, VersionTags, best_core
 from .watching import ModuleFilter
 
 
@@ -73,6 +71,9 @@ class Record:
     phase: str = "setup"
     markers: list[tuple[str, int]] = field(default_factory=list)
     finalizing: bool = False
+    #: Returns the code objects of the owner's own functions (test, fixtures), for
+    #: ``static_origin``; called only when a finding lacks an origin.
+    codes: Any = None
 
 
 @dataclass
@@ -115,10 +116,14 @@ class Collector:
         self.outputs: list[Any] = []
         #: Extra top-level JSON report keys: name -> callable returning JSON-able data.
         self.report_extras: dict[str, Any] = {}
+        #: Predicates (finding) -> bool: True drops the finding (the ``leakwatch`` marker's
+        #: allow/skip, leakwatch.ci). Checked with the ignore list in ``_finish``.
+        self.filters: list[Any] = []
         #: Findings of the most recently ended test (for makereport-time consumers).
         self.last_test_findings: list[Finding] = []
         self._started = False
         self._listening = False
+        self._just_closed = False
 
     # -- life cycle -------------------------------------------------------
 
@@ -137,6 +142,8 @@ class Collector:
                 self.core = CopyCompare()
             elif self.options.core == "version-tag":
                 self.core = VersionTags()
+            elif self.options.core == "dict-watcher":
+                self.core = DictWatchers()
             else:
                 self.core = best_core()
             self.graph = WatchGraph(self.core, self.ignore, self.options.depth,
@@ -158,17 +165,19 @@ class Collector:
                 interceptors.unlisten(self)
             self._listening = False
 
-    @contextmanager
-    def guard(self, component: str) -> Iterator[None]:
+    def guard(self, component: str) -> _Guard:
         """Contain any exception inside leakwatch: record it, never raise."""
-        try:
-            yield
-        except Exception as exc:  # noqa: BLE001 - the whole point
+        return _Guard(self, component)
+
+    def record_error(self, component: str, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        # A broken probe fails at every boundary: one warning per component and message.
+        if not any(e.component == component and e.message == message for e in self.errors):
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4))
-            self.errors.append(InternalError(component, f"{type(exc).__name__}: {exc}", tb))
-            reason = f"internal error in {component}"
-            if reason not in self.incomplete_reasons:
-                self.incomplete_reasons.append(reason)
+            self.errors.append(InternalError(component, message, tb))
+        reason = f"internal error in {component}"
+        if reason not in self.incomplete_reasons:
+            self.incomplete_reasons.append(reason)
 
     def notify(self, method: str, *args: Any) -> None:
         for observer in self.observers:
@@ -208,21 +217,29 @@ class Collector:
             for name, origin in reloads:
                 top.reloads.setdefault(name, origin)
         for change in changes:
+            # A list's or set's contents share the subject of the binding that holds
+            # it (``Cls.items``): only a change of the same nature moves ``now``.
             for record in self.fixtures.values():
                 entry = record.entries.get(change.subject)
-                if entry is not None:
+                if entry is not None and entry.change.container == change.container:
                     entry.now = change.after
             for pending in self.pending.get(change.subject, ()):
-                pending.now = change.after
+                if pending.change.container == change.container:
+                    pending.now = change.after
             if self.observers:
                 self.notify("on_change", top, change)
             if top is None:
                 continue
             phase = self._phase_of(top, change)
             entry = top.entries.get(change.subject)
-            if entry is None:
+            if entry is None or (entry.change.container != change.container
+                                 and change.container == "binding"):
+                # New, or the binding of a list/set whose contents this owner changed
+                # first: the binding change (old list -> new list) says it all.
                 top.entries[change.subject] = Entry(change.before, change.after, change, phase,
                                                     change.after, top.finalizing)
+            elif entry.change.container != change.container:
+                continue  # contents of a list this owner bound itself: the binding says it
             else:
                 entry.after = change.after
                 entry.now = change.after
@@ -247,19 +264,23 @@ class Collector:
     def checkpoint(self) -> None:
         if not self._started:
             return
+        self._just_closed = False
         with self.guard("poll"):
             self._assign(self._poll())
 
     # -- tests ------------------------------------------------------------
 
-    def begin_test(self, nodeid: str) -> None:
+    def begin_test(self, nodeid: str, codes: Any = None) -> None:
         if not self._started:
             self.start()
         with self.guard("begin"):
             # What happened since the last window is nobody's leak (pytest's own work
             # between tests); polling moves the baseline on and keeps open fixtures current.
-            self.checkpoint()
-            record = Record(Owner("test", nodeid))
+            # Right after a test's window closed nothing of the user's ran: skip the poll.
+            if not self._just_closed:
+                self.checkpoint()
+            self._just_closed = False
+            record = Record(Owner("test", nodeid), codes=codes)
             marker = self.core.marker()
             if marker is not None:
                 record.markers.append(("setup", marker))
@@ -270,10 +291,11 @@ class Collector:
     def set_phase(self, phase: str) -> None:
         if not self.stack:
             return
-        with self.guard("phase"):
-            record = self.stack[-1]
-            for probe in self.probes:
+        record = self.stack[-1]
+        for probe in self.probes:
+            with self.guard(probe.name):
                 probe.mark(record.phase)
+        with self.guard("phase"):
             record.phase = phase
             marker = self.core.marker()
             if marker is not None:
@@ -286,6 +308,7 @@ class Collector:
             self.checkpoint()
         record = self.stack.pop()
         self.tests_run += 1
+        self._just_closed = not self.stack
         before = len(self.findings)
         with self.guard("findings"):
             self._emit(record, {s: (e.before, e.after) for s, e in record.entries.items()})
@@ -295,12 +318,12 @@ class Collector:
 
     # -- fixtures ---------------------------------------------------------
 
-    def fixture_setup_begin(self, key: int, owner: Owner) -> None:
+    def fixture_setup_begin(self, key: int, owner: Owner, codes: Any = None) -> None:
         if not self._started:
             self.start()
         with self.guard("fixture"):
             self.checkpoint()
-            record = Record(owner)
+            record = Record(owner, codes=codes)
             self.fixtures[key] = record
             self.stack.append(record)
 
@@ -392,6 +415,9 @@ class Collector:
             change = entry.change
             if same(before, after):
                 continue
+            if change.container == "binding" and before is not MISSING and after is not MISSING \
+                    and safe.equivalent(before, after):
+                continue  # put back as a fresh, equal object (teardown: settings = Settings())
             if change.kind == "attribute" and safe.is_module(after) and (
                 before is MISSING or safe.is_module(before)
             ):
@@ -450,6 +476,11 @@ class Collector:
     def _finish(self, finding: Finding, record: Record, change: Change | None) -> None:
         if self.ignore.finding(finding.kind, finding.subject):
             return
+        if finding.origin is None and change is not None and record.codes is not None:
+            with self.guard("static-origin"):
+                self._static_origin(finding, record, change)
+        if any(drop(finding) for drop in self.filters):
+            return
         if change is not None and change.extra.get("test_class") and record.owner.type == "fixture" \
                 and record.owner.scope == "class":
             finding.severity = INFO
@@ -463,6 +494,25 @@ class Collector:
             self.tests_with_leaks.add(finding.test)
         if self.observers:
             self.notify("on_finding", finding)
+
+    @staticmethod
+    def _static_origin(finding: Finding, record: Record, change: Change) -> None:
+        if finding.kind not in ("attribute", "class-attribute", "instance-attribute",
+                                "container", "mock"):
+            return
+        name = change.extra.get("name")
+        key = change.extra.get("key") if change.extra.get("node") == "dict" else None
+        mutated = change.container in ("list", "set")
+        if mutated:
+            name = change.subject.rpartition(".")[2]
+        if key is not None and type(key) not in (str, int):
+            key = None
+        if type(name) is not str and key is None:
+            return
+        origin = static_origin.find(record.codes(), name if type(name) is str else None, key, mutated)
+        if origin is not None:
+            finding.origin = origin
+            finding.detail["origin_from"] = "code"
 
     # -- summary ----------------------------------------------------------
 
@@ -482,6 +532,26 @@ class Collector:
 
     def pid(self) -> int:
         return os.getpid()
+
+
+class _Guard:
+    """A context manager cheaper than @contextmanager (it wraps every hook, every test)."""
+
+    __slots__ = ("collector", "component")
+
+    def __init__(self, collector: Collector, component: str) -> None:
+        self.collector = collector
+        self.component = component
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        self.collector.record_error(self.component, exc)
+        return True
 
 
 class _GraphProbe:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import hashlib
 import re
 import types
+import weakref
 from typing import Any
 
 from . import interceptors, safe
 from .changes import MISSING, Change, SeqState, SetState
-from .findings import KINDS, WARNING, Finding, Origin, Owner
+from .findings import INFO, KINDS, WARNING, Finding, Origin, Owner
 from .graph import WatchGraph, describe_container_change
+from .watching import ModuleFilter
 
 SECRET_KEY = re.compile(
     r"(?i)(TOKEN|SECRET|PASSW|PWD|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT|SIGNATURE|DSN|SALT)"
 )
+
+#: Names of library counters (creation order, id generators): see ``Describer.finding``.
+COUNTER_NAME = re.compile(r"(?i)(counter|_count$|^count$|serial|next_?id)")
 
 
 def digest(value: str) -> str:
@@ -45,9 +50,13 @@ class Describer:
         severity = KINDS.get(kind, (WARNING, ""))[0]
         detail: dict[str, Any] = {}
         origin: Origin | None = None
+        if change.extra.get("silent"):
+            return None  # a probe's bookkeeping change (a thread ending), never a finding
         if kind == "env":
             return self._env(owner, subject, before, after, phase)
         if change.container in ("list", "set"):
+            if _only_code_added(before, after):
+                return None
             text = describe_container_change(before, after, change.container)
             shape = "grew" if _len(after) > _len(before) else "shrank" if _len(after) < _len(before) \
                 else "changed"
@@ -77,17 +86,56 @@ class Describer:
                     f" (was {safe.safe_repr(before)})" if before is not MISSING else "")
             elif change.extra.get("node") == "dict":
                 origin = self._dict_patch_origin(change)
+            if origin is None and change.extra.get("node") == "module":
+                write = interceptors.attribute_origin(change.module, change.extra.get("name"), after)
+                if write is not None:  # the tracer's record of the setattr that did it
+                    origin = write.origin
+                    if write.started_by:
+                        detail["written_by"], detail["written_in_phase"] = write.started_by
             if kind in ("attribute", "class-attribute", "instance-attribute") and before is None:
                 severity = WARNING
                 text += " (lazy initialization?)"
+            elif kind in ("attribute", "class-attribute", "instance-attribute") \
+                    and type(before) is int and type(after) is int and after > before \
+                    and COUNTER_NAME.search(str(change.extra.get("name") or "")) \
+                    and not ModuleFilter.is_test_module(change.module or ""):
+                # A library's creation counter (attrs' _CountingAttr.cls_counter, id
+                # generators) advances whenever it is used; no test can or should undo it.
+                # Only counter-like names: a config int raised by a test (freezegun's
+                # call_stack_inspection_limit = 100) stays a leak.
+                severity = INFO
+                text += " (counter advanced)"
             if kind == "sys-modules":
+                if after is MISSING and (type(before) is weakref.ProxyType
+                                         or type(before) is weakref.CallableProxyType):
+                    # A weakref.proxy entry (jinja2's ModuleLoader) is removed by its own
+                    # callback when its referent is collected: cleanup, timed by the GC.
+                    return None
                 if after is MISSING:
                     text = f"removed (was {safe.safe_repr(before)})"
                     detail["shape"] = "removed"
                 else:
                     text = f"non-module inserted: {safe.safe_repr(after)}"
                     detail["shape"] = "fake"
-        return Finding(owner, kind, subject, text, severity, phase, detail, origin)
+        text = self.scrub(_probe_text(change, before, after, text, detail))
+        return Finding(owner, kind, self.scrub(subject), text, severity, phase, detail, origin)
+
+    def scrub(self, text: str) -> str:
+        """Mask env values that a repr let through (``settings.token = os.environ[...]``).
+
+        Any value of a secret-looking key is masked; other values are hashed unless
+        values are shown. Values under 6 characters (``1``, ``true``) are left alone.
+        """
+        if not text:
+            return text
+        for key, value in _env_items():
+            if len(value) < 6 or value not in text:
+                continue
+            if SECRET_KEY.search(key):
+                text = text.replace(value, "<masked>")
+            elif not self.show_values:
+                text = text.replace(value, f"<sha256:{digest(value)}>")
+        return text
 
     def _env(self, owner: Owner, key: str, before: Any, after: Any, phase: str) -> Finding:
         if before is MISSING:
@@ -101,8 +149,13 @@ class Describer:
             text = f"changed {self.env_value(key, before)} -> {self.env_value(key, after)}"
         record = interceptors.dict_patch_origin(__import__("os").environ)
         origin = record.origin if record else None
-        return Finding(owner, "env", key, text, KINDS["env"][0], phase,
-                       {"shape": shape, "group": f"env:{key} {shape}"}, origin)
+        detail = {"shape": shape, "group": f"env:{key} {shape}"}
+        write = interceptors.env_origin(key, after) if origin is None else None
+        if write is not None:  # the tracer's record of the line that left this value
+            origin = write.origin
+            if write.started_by:
+                detail["written_by"], detail["written_in_phase"] = write.started_by
+        return Finding(owner, "env", key, text, KINDS["env"][0], phase, detail, origin)
 
     def _container_origin(self, change: Change, after: Any, before: Any) -> Origin | None:
         if type(after) in (SeqState, SetState):
@@ -132,7 +185,7 @@ class Describer:
             if new is old:
                 continue
             rebound += 1
-            if type(old) in safe.SAFE_SCALARS or type(old) in (tuple, frozenset):
+            if safe.is_safe_scalar_type(type(old)) or type(old) is tuple or type(old) is frozenset:
                 continue
             changed[id(old)] = name
         stale: list[str] = []
@@ -158,6 +211,52 @@ class Describer:
                   "rebound": rebound, "stale_bindings": stale[:50]}
         return Finding(owner, "reload", module, text, KINDS["reload"][0], info.get("phase", "call"),
                        detail, info.get("origin"))
+
+
+def _probe_text(change: Change, before: Any, after: Any, text: str, detail: dict[str, Any]) -> str:
+    """A probe's own wording (``extra["describe"]``) and detail (``extra["detail"]``), if any."""
+    hint = change.extra.get("detail")
+    if type(hint) is dict:
+        detail.update(hint)
+    describe = change.extra.get("describe")
+    if describe is None:
+        return text
+    try:
+        custom = describe(before, after)
+    except Exception:  # a third-party probe's describe must not lose the finding
+        return text
+    return custom if type(custom) is str else text
+
+
+def _env_items() -> list[tuple[str, str]]:
+    """``os.environ`` decoded from its backing dict (no wrapper of ``os._Environ`` runs)."""
+    import os
+
+    env = os.environ
+    data = env.__dict__.get("_data") if type(env) is os._Environ else None
+    if type(data) is not dict:
+        return []
+    out = []
+    for k, v in data.items():
+        try:
+            out.append((env.decodekey(k), env.decodevalue(v)))  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - undecodable bytes: nothing to mask
+            continue
+    return out
+
+
+def _only_code_added(before: Any, after: Any) -> bool:
+    """Only code objects were added: a registry of code (jinja2's ``internal_code``, which
+    every compiled template's ``@internalcode`` functions join). Code objects hold no
+    state and such a set only grows: not something a test leaves behind."""
+    if type(before) is int or type(after) is int:
+        return False
+    before_ids = {id(x) for x in before}
+    after_ids = {id(x) for x in after}
+    if not before_ids <= after_ids:
+        return False
+    added = [x for x in after if id(x) not in before_ids]
+    return bool(added) and all(type(x) is types.CodeType for x in added)
 
 
 def _len(state: Any) -> int:

@@ -80,6 +80,8 @@ class Finding:
     detail: dict[str, Any] = field(default_factory=dict)
     origin: Origin | None = None
     critical: bool = False
+    #: ``--leakwatch-restore``: True when put back, False when it cannot be; None otherwise.
+    restored: bool | None = None
 
     @property
     def test(self) -> str:
@@ -103,7 +105,7 @@ class Finding:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "test": self.test,
             "owner": {k: v for k, v in asdict(self.owner).items()},
@@ -116,3 +118,6 @@ class Finding:
             "origin": asdict(self.origin) if self.origin else None,
             "critical": self.critical,
         }
+        if self.restored is not None:
+            out["restored"] = self.restored
+        return out

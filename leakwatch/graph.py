@@ -20,7 +20,6 @@ list or set; only the nodes that changed are diffed (``poll``).
 
 from __future__ import annotations
 
-import functools
 import operator
 import sys
 import types
@@ -91,7 +90,7 @@ def _binding_kind(node_kind: str) -> str:
 
 
 def key_label(key: Any) -> str:
-    if type(key) in safe.SAFE_SCALARS:
+    if safe.is_safe_scalar_type(type(key)):
         text = repr(key)
         return text if len(text) <= 60 else text[:57] + "..."
     return safe.safe_repr(key, 60)
@@ -118,11 +117,12 @@ class WatchGraph:
         self._seq_dirty = True
         self._seq_objs: list[Any] = []
         self._seq_lens: list[int] = []
+        self._seq_len_sum = 0
         self._ne_objs: list[Any] = []
         self._ne_lasts: list[Any] = []
         self._ne_nodes: list[Node] = []
         self._dict_dirty = True
-        self._handles: list[Any] = []
+        self._batch: Any = None
         self._counts: dict[str, int] = {}
         self.watched_class_module = watched_class_module or (lambda name: False)
         self.is_test_module = is_test_module or (lambda name: False)
@@ -159,11 +159,11 @@ class WatchGraph:
         node = Node(obj, kind, path, depth, module)
         self.nodes[key] = node
         if kind in ("module", "class", "instance", "dict"):
-            if kind == "instance" and _DETACH_INLINE and self.core.name == "version-tag":
+            if kind == "instance" and _DETACH_INLINE and self.core.name != "copy-compare":
                 _detach_inline_values(obj)
             node.snapshot = dict.copy(obj)
             node.safe_keys = kind != "dict" or all(
-                map(safe.SAFE_SCALARS.__contains__, map(type, node.snapshot))
+                map(safe.SAFE_SCALAR_IDS.__contains__, map(id, map(type, node.snapshot)))
             )
             node.handle = self.core.add(obj)
             self._dict_nodes.append(node)
@@ -226,7 +226,7 @@ class WatchGraph:
         if self._skip_name(parent, key):
             return None
         cls = type(value)
-        if cls in safe.IMMUTABLE or cls is tuple:
+        if id(cls) in safe.IMMUTABLE_IDS or cls is tuple:
             return None
         if safe.is_mock(value) or safe.is_module(value):
             return None
@@ -246,13 +246,11 @@ class WatchGraph:
                 node.cls_module = defined_in
                 node.test_class = self.is_test_module(defined_in or "")
             return node
-        mro = safe.mro(cls)
-        if dict in mro:
-            return self._add_node(value, "dict", path, depth, parent.module)
-        if list in mro:
-            return self._add_node(value, "list", path, depth, parent.module)
-        if set in mro:
-            return self._add_node(value, "set", path, depth, parent.module)
+        for base, kind in ((dict, "dict"), (list, "list"), (set, "set")):
+            if safe.has_base(cls, base):
+                if cls is not base and safe.overrides_container_protocol(cls):
+                    return None  # its len/iteration is Python code: measuring it runs user code
+                return self._add_node(value, kind, path, depth, parent.module)
         idict = safe.instance_dict(value)
         if idict is None:
             return None
@@ -274,6 +272,7 @@ class WatchGraph:
     def _rebuild_seq_arrays(self) -> None:
         self._seq_objs = [n.obj for n in self._seq_nodes]
         self._seq_lens = [self._state_len(n.snapshot) for n in self._seq_nodes]
+        self._seq_len_sum = sum(self._seq_lens)
         ne = [n for n in self._seq_nodes if n.kind == "list" and type(n.snapshot) is SeqState and n.snapshot]
         self._ne_nodes = ne
         self._ne_objs = [n.obj for n in ne]
@@ -310,8 +309,14 @@ class WatchGraph:
         lists and sets, and every node under the copy-compare core, are checked here.
         """
         if self._seq_nodes:
-            for node in self._seq_changed():
-                self._seq_phase.setdefault(id(node), phase_ended)
+            if self._seq_dirty:
+                self._rebuild_seq_arrays()
+            if sum(map(len, self._seq_objs)) == self._seq_len_sum:
+                pass  # no length changed (compensating changes are dated at the poll)
+            elif (now := list(map(len, self._seq_objs))) != self._seq_lens:
+                for node, a, b in zip(self._seq_nodes, now, self._seq_lens, strict=True):
+                    if a != b:
+                        self._seq_phase.setdefault(id(node), phase_ended)
         if self.core.marker() is None and self._dict_nodes:
             handles = [n.handle for n in self._dict_nodes]
             for i in self.core.changed(handles):
@@ -320,14 +325,23 @@ class WatchGraph:
     def poll(self) -> list[Change]:
         """Changes since the previous poll; snapshots move forward."""
         changes: list[Change] = []
-        if self._dict_dirty:
-            self._handles = [n.handle for n in self._dict_nodes]
+        if self._dict_dirty or self._batch is None:
+            previous = self._batch
+            self._batch = self.core.batch([n.handle for n in self._dict_nodes])
+            if previous is not None and type(previous) is type(self._batch) \
+                    and hasattr(previous, "pos"):
+                # dict-watcher log: go on from where the previous batch stopped reading, or
+                # every write since the graph last changed shape (a whole test) is lost.
+                self._batch.pos = previous.pos
             self._dict_dirty = False
         nodes = self._dict_nodes
-        dirty = [nodes[i] for i in self.core.changed(self._handles)]
+        indices = self._batch.changed()
+        dirty = [nodes[i] for i in indices]
         for node in dirty:
             if id(node.obj) in self.nodes:
                 self._diff_dict(node, changes)
+        if not self._dict_dirty:
+            self._batch.sync(indices)
         if self._seq_nodes:
             for node in self._seq_changed():
                 if id(node.obj) in self.nodes:
@@ -343,7 +357,7 @@ class WatchGraph:
         self.core.accept(node.handle)
         version = self.core.version(node.handle)
         kind = _binding_kind(node.kind)
-        safe_keys = node.safe_keys and all(map(safe.SAFE_SCALARS.__contains__, map(type, new)))
+        safe_keys = node.safe_keys and all(map(safe.SAFE_SCALAR_IDS.__contains__, map(id, map(type, new))))
         if safe_keys:
             pairs = []
             for k, v in new.items():
@@ -372,7 +386,7 @@ class WatchGraph:
                     extra["phase"] = phase
                 out.append(Change(node.path, "reload", before, after, "reload", version, node.module, extra))
                 continue
-            if node.kind != "dict" and self._skip_report(node, k, before):
+            if node.kind != "dict" and self._skip_report(node, k, before, after):
                 self._relink(node, k, after)
                 continue
             if node.kind == "dict":
@@ -391,20 +405,31 @@ class WatchGraph:
             out.append(Change(subject, change_kind, before, after, "binding", version, node.module, extra))
             self._relink(node, k, after)
 
-    def _skip_report(self, node: Node, key: Any, before: Any) -> bool:
+    def _skip_report(self, node: Node, key: Any, before: Any, after: Any = None) -> bool:
         if type(key) is not str:
             return False
         if node.kind == "module":
             return key.startswith("__") and key.endswith("__") or self.ignore.name(key)
         if node.kind == "class":
-            return key in _CLASS_SKIP or self.ignore.name(key)
+            # A memoizing descriptor that deletes itself from its class on first access
+            # (six.moves' _LazyDescr) is lazy initialization, not a test's doing.
+            return key in _CLASS_SKIP or self.ignore.name(key) or (
+                after is MISSING and safe.is_lazy_descriptor(before))
         if self.ignore.name(key):
             return True
-        # functools.cached_property fills the instance dict on first access: benign.
+        if key.startswith("_") and node.cls is not None and not safe.is_mock(after) \
+                and safe.defining_module(node.cls) not in self.modules:
+            # Private state of an object whose class is not watched code (hypothesis
+            # strategies held by a test module fill _SearchStrategy__label, _unwrapped
+            # lazily): that library's bookkeeping. Public attributes stay watched.
+            return True
+        # A cached_property-like descriptor (functools', Django's, werkzeug's, pyramid's
+        # reify: a non-data descriptor in Python) fills the instance dict on first access.
         return (
             before is MISSING
             and node.cls is not None
-            and type(safe.class_attr(node.cls, key)) is functools.cached_property
+            and not safe.is_mock(after)
+            and safe.is_lazy_descriptor(safe.class_attr(node.cls, key))
         )
 
     def _relink(self, node: Node, key: Any, value: Any) -> None:

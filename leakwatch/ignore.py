@@ -2,9 +2,11 @@
 
 Default ignore list (documented in docs/configuration.md):
 
-* attribute names matching ``*cache*``, ``*_memo*``, ``_abc_*``, ``*__pytest*``,
-  ``_pytest*``, ``__warningregistry__``, ``__slotnames__``, ``__abstractmethods__``,
-  ``_value2member_map_`` -- state that Python, ``abc``, ``enum``, ``copyreg``, pytest
+* attribute names matching ``*cache*`` (and ``*Cache*``, ``*CACHE*``), ``*_memo*``,
+  ``_abc_*``, ``*__pytest*``, ``_pytest*``, ``__warningregistry__``, ``__slotnames__``,
+  ``__abstractmethods__``, ``_value2member_map_``, ``tearDown_exceptions``,
+  ``validate_called`` -- state that Python, ``abc``, ``enum``, ``copyreg``, ``unittest``,
+  hypothesis (its strategies' per-thread memo), pytest
   or the code itself fills lazily, whose growth never changes behaviour;
 * the env var ``PYTEST_CURRENT_TEST``, which pytest itself sets around each test.
 """
@@ -18,6 +20,7 @@ from collections.abc import Iterable
 DEFAULT_IGNORED_NAMES = (
     "*cache*",
     "*Cache*",
+    "*CACHE*",
     "*_memo*",
     "_abc_*",
     "*__pytest*",
@@ -30,6 +33,8 @@ DEFAULT_IGNORED_NAMES = (
     "__protocol_attrs__",
     "__non_callable_proto_members__",
     "_is_runtime_protocol",
+    "tearDown_exceptions",
+    "validate_called",
 )
 
 DEFAULT_IGNORED_SUBJECTS = ("env:PYTEST_CURRENT_TEST",)

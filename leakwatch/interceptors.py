@@ -3,7 +3,16 @@
 * ``importlib.reload``: which module, its namespace just before, and the caller;
 * ``unittest.mock`` patchers (``_patch``, ``_patch_dict``) entered and exited:
   where each still-active patch was started, so a mock left behind can name the
-  line that started it.
+  line that started it;
+* ``os.environ`` (``os._Environ`` at class level, so ``os.environ`` keeps its type
+  and identity): who wrote or deleted each key last, and which keys module bodies
+  read while being imported (for late env patches);
+* ``pytest.MonkeyPatch()`` created by hand (not by the fixture): where, and by whom;
+* attribute writes on watched modules, through :func:`watch_module` (the module's
+  ``__class__`` becomes a ``ModuleType`` subclass that records the writer).
+
+Listeners may also define ``on_env_write(key, digest, origin, reads)`` and
+``on_patch(record, new)``; both are optional and called guarded.
 
 Installed only while at least one enabled leakwatch session listens (nested
 pytester sessions each register), removed when the last one leaves: installed
@@ -12,10 +21,13 @@ but not enabled, leakwatch changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import sys
 import threading
+import types
+import weakref
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Protocol
@@ -37,6 +49,10 @@ _SKIP_DIRS = tuple(
 _SKIP_FILES = frozenset(
     {mock.__file__, __import__("contextlib").__file__, __import__("functools").__file__}
 )
+#: Frames skipped when looking for the line that read an env var.
+_ENV_SKIP = frozenset({os.__file__, __import__("_collections_abc").__file__, __file__})
+#: How many frames above an env read are searched for a module body being imported.
+_IMPORT_DEPTH = 8
 
 
 class Listener(Protocol):
@@ -60,6 +76,58 @@ active_patches: dict[int, tuple[PatchRecord, Any]] = {}
 active_dict_patches: dict[int, tuple[PatchRecord, Any]] = {}
 
 
+@dataclass
+class EnvWrite:
+    """The last write (or delete) of one env key: where, by whom, and the value's digest."""
+
+    origin: Origin | None
+    digest: str | None  # None: the key was deleted
+    started_by: tuple[str, str] | None
+
+
+@dataclass
+class EnvRead:
+    """An env key read while a module body executed (import time)."""
+
+    module: str
+    ns_id: int  # id() of the module's namespace, to tell a replaced module
+    line: Origin  # the line of the module body executing
+    reader: Origin | None  # the line that called os.environ/os.getenv, if elsewhere
+    digest: str | None  # None: the key was unset
+
+
+@dataclass
+class AttrWrite:
+    origin: Origin | None
+    value: Any  # the object written (identity is compared), or MISSING_VALUE
+    started_by: tuple[str, str] | None
+
+
+@dataclass
+class HandMonkeyPatch:
+    ref: Any  # () -> the MonkeyPatch or None
+    origin: Origin | None
+    started_by: tuple[str, str] | None
+
+
+#: env key -> last write seen while a session listens.
+env_writes: dict[str, EnvWrite] = {}
+#: env key -> module name -> the read made by that module's body.
+env_reads: dict[str, dict[str, EnvRead]] = {}
+#: (module name, attribute) -> the last write through a watched module's ``__setattr__``.
+attr_writes: dict[tuple[str, str], AttrWrite] = {}
+#: id(MonkeyPatch) -> the hand-made instance's record.
+hand_monkeypatches: dict[int, HandMonkeyPatch] = {}
+MISSING_VALUE: Any = object()
+
+
+def digest(value: Any) -> str | None:
+    """A short hash of an env value (values never leave this module in clear)."""
+    if type(value) is not str:
+        return None
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
 def caller_origin(skip_pytest: bool = False) -> Origin | None:
     """The first frame outside leakwatch, wrapt, importlib, mock and contextlib."""
     frame: FrameType | None = sys._getframe(1)
@@ -74,6 +142,23 @@ def caller_origin(skip_pytest: bool = False) -> Origin | None:
             return Origin(filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None
+
+
+def _own_dict(patcher: Any) -> dict[str, Any]:
+    """A ``unittest.mock`` patcher's own ``__dict__`` (stdlib objects: no user code)."""
+    if type(patcher) in (mock._patch, mock._patch_dict):  # type: ignore[attr-defined]
+        return patcher.__dict__  # type: ignore[no-any-return]
+    return safe.instance_dict(patcher) or {}
+
+
+def _notify(method: str, *args: Any) -> None:
+    for listener in list(_listeners):
+        fn = getattr(listener, method, None)
+        if fn is not None:
+            try:
+                fn(*args)
+            except Exception:  # pragma: no cover - a listener must never break user code
+                pass
 
 
 def _started_by() -> tuple[str, str] | None:
@@ -94,6 +179,10 @@ def _reload(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str
         ns = safe.module_dict(module)
         before = dict.copy(ns) if ns is not None else None
         origin = caller_origin()
+        name = before.get("__name__") if before is not None else None
+        if type(name) is str:
+            for reads in env_reads.values():  # the body runs again: its reads start over
+                reads.pop(name, None)
     except Exception:  # pragma: no cover - never break the caller
         pass
     result = wrapped(*args, **kwargs)
@@ -109,7 +198,7 @@ def _patch_enter(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
     new = wrapped(*args, **kwargs)
     if _listeners:
         try:
-            ns = safe.instance_dict(instance) or {}
+            ns = _own_dict(instance)
             record = PatchRecord(
                 caller_origin(), ns.get("attribute"), ns.get("target"), ns.get("temp_original"),
                 _started_by(),
@@ -118,6 +207,7 @@ def _patch_enter(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
                 active_patches[id(new)] = (record, new)
                 ns_id = id(instance)
                 active_patches.setdefault(-ns_id, (record, new))
+            _notify("on_patch", record, new)
         except Exception:  # pragma: no cover
             pass
     return new
@@ -137,7 +227,7 @@ def _dict_enter(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict
     result = wrapped(*args, **kwargs)
     if _listeners:
         try:
-            ns = safe.instance_dict(instance) or {}
+            ns = _own_dict(instance)
             target = ns.get("in_dict")
             record = PatchRecord(caller_origin(), None, target, None, _started_by())
             active_dict_patches[id(target)] = (record, instance)
@@ -148,7 +238,7 @@ def _dict_enter(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict
 
 def _dict_exit(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     try:
-        ns = safe.instance_dict(instance) or {}
+        ns = _own_dict(instance)
         entry = active_dict_patches.get(id(ns.get("in_dict")))
         if entry is not None and entry[1] is instance:
             del active_dict_patches[id(ns.get("in_dict"))]
@@ -157,13 +247,191 @@ def _dict_exit(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[
     return wrapped(*args, **kwargs)
 
 
+# -- os.environ ------------------------------------------------------------------
+
+
+def _import_read(key: Any, value: Any) -> None:
+    """Record ``key`` if a module body (import time) is reading it, a few frames up."""
+    frame: FrameType | None = sys._getframe(2)
+    reader: Origin | None = None
+    depth = 0
+    while frame is not None and depth < _IMPORT_DEPTH:
+        code = frame.f_code
+        if code.co_filename not in _ENV_SKIP and not code.co_filename.startswith("<frozen"):
+            if reader is None:
+                reader = Origin(code.co_filename, frame.f_lineno, code.co_name)
+            if code.co_name == "<module>":
+                ns = frame.f_globals
+                name = ns.get("__name__")
+                if type(name) is str and type(key) is str:
+                    line = Origin(code.co_filename, frame.f_lineno, "<module>")
+                    env_reads.setdefault(key, {})[name] = EnvRead(
+                        name, id(ns), line, None if reader == line else reader, digest(value))
+                return
+        frame = frame.f_back
+        depth += 1
+
+
+def _env_getitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    try:
+        value = wrapped(*args, **kwargs)
+    except KeyError:
+        if _listeners and args:
+            try:
+                _import_read(args[0], None)
+            except Exception:  # pragma: no cover
+                pass
+        raise
+    if _listeners and args:
+        try:
+            _import_read(args[0], value)
+        except Exception:  # pragma: no cover
+            pass
+    return value
+
+
+def _env_write(key: Any, value: Any) -> None:
+    if type(key) is not str or key == "PYTEST_CURRENT_TEST":
+        return
+    origin = caller_origin(skip_pytest=True)
+    new = digest(value)
+    env_writes[key] = EnvWrite(origin, new, _started_by())
+    reads = env_reads.get(key)
+    if reads:
+        _notify("on_env_write", key, new, origin, dict(reads))
+
+
+def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    result = wrapped(*args, **kwargs)
+    if _listeners and len(args) == 2:
+        try:
+            _env_write(args[0], args[1])
+        except Exception:  # pragma: no cover
+            pass
+    return result
+
+
+def _env_delitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    result = wrapped(*args, **kwargs)
+    if _listeners and args:
+        try:
+            _env_write(args[0], None)
+        except Exception:  # pragma: no cover
+            pass
+    return result
+
+
+def env_origin(key: str, value: Any) -> EnvWrite | None:
+    """The recorded write that left ``key`` at ``value`` (a str, or not a str for deleted)."""
+    record = env_writes.get(key)
+    if record is None or record.digest != digest(value):
+        return None
+    return record
+
+
+# -- pytest.MonkeyPatch made by hand -------------------------------------------------
+
+
+def _monkeypatch_init(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+    result = wrapped(*args, **kwargs)
+    if _listeners:
+        try:
+            origin = caller_origin()
+            if origin is not None and "_pytest" not in origin.file:  # not the fixture/context()
+                started_by = _started_by()
+                # Held strongly while its window is open (a local ``mp`` dies with the test,
+                # its changes do not), weakly when made outside any window.
+                ref: Any = (lambda obj=instance: obj) if started_by else weakref.ref(instance)
+                hand_monkeypatches[id(instance)] = HandMonkeyPatch(ref, origin, started_by)
+        except Exception:  # pragma: no cover
+            pass
+    return result
+
+
+# -- watched modules' attribute writes -------------------------------------------------
+
+
+class WatchedModule(types.ModuleType):
+    """A watched module: ``setattr``/``delattr`` on it record the line that did them.
+
+    Assigned to ``module.__class__`` (allowed for ``ModuleType`` subclasses), so
+    ``isinstance(m, ModuleType)`` stays true and the module object keeps its identity.
+    Reads are untouched (``tp_getattro`` is inherited). Writes from inside the module
+    (``global X; X = 1``) go to the namespace directly and are not seen here.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        types.ModuleType.__setattr__(self, name, value)
+        _record_attr(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        types.ModuleType.__delattr__(self, name)
+        _record_attr(self, name, MISSING_VALUE)
+
+
+def _record_attr(module: Any, name: Any, value: Any) -> None:
+    if not _listeners or type(name) is not str:
+        return
+    try:
+        if value is not MISSING_VALUE and safe.is_module(value):
+            return  # a submodule import binding its parent's attribute
+        ns = safe.module_dict(module) or {}
+        modname = ns.get("__name__")
+        if type(modname) is str:
+            attr_writes[(modname, name)] = AttrWrite(caller_origin(skip_pytest=True), value,
+                                                     _started_by())
+    except Exception:  # pragma: no cover
+        pass
+
+
+_swapped: list[Any] = []
+
+
+def watch_module(module: Any) -> bool:
+    """Make a plain module record who writes its attributes; False if it cannot be."""
+    if type(module) is not types.ModuleType:
+        return False
+    try:
+        module.__class__ = WatchedModule
+    except TypeError:  # pragma: no cover
+        return False
+    _swapped.append(module)
+    return True
+
+
+def unwatch_modules() -> None:
+    while _swapped:
+        module = _swapped.pop()
+        if type(module) is WatchedModule:
+            module.__class__ = types.ModuleType  # type: ignore[assignment]
+
+
+def attribute_origin(module: str | None, name: Any, value: Any) -> AttrWrite | None:
+    """The recorded write that left ``module.name`` bound to ``value`` (identity)."""
+    if module is None or type(name) is not str:
+        return None
+    record = attr_writes.get((module, name))
+    if record is None:
+        return None
+    from .changes import MISSING
+
+    want = MISSING_VALUE if value is MISSING else value
+    return record if record.value is want else None
+
+
 _TARGETS: tuple[tuple[Any, str, Any], ...] = (
     (importlib, "reload", _reload),
     (mock._patch, "__enter__", _patch_enter),  # type: ignore[attr-defined]
     (mock._patch, "__exit__", _patch_exit),  # type: ignore[attr-defined]
     (mock._patch_dict, "_patch_dict", _dict_enter),  # type: ignore[attr-defined]
     (mock._patch_dict, "_unpatch_dict", _dict_exit),  # type: ignore[attr-defined]
+    (os._Environ, "__getitem__", _env_getitem),
+    (os._Environ, "__setitem__", _env_setitem),
+    (os._Environ, "__delitem__", _env_delitem),
 )
+#: Wrappers only the tracer needs; :func:`drop_tracer_wrappers` removes them (``--leakwatch-tracer=off``).
+_TRACER_WRAPPERS = frozenset({_env_getitem, _env_setitem, _env_delitem, "monkeypatch"})
 
 
 def listen(listener: Listener) -> None:
@@ -179,15 +447,56 @@ def unlisten(listener: Listener) -> None:
             _listeners.remove(listener)
         if not _listeners:
             _uninstall()
+            unwatch_modules()
             active_patches.clear()
             active_dict_patches.clear()
+            env_writes.clear()
+            env_reads.clear()
+            attr_writes.clear()
+            hand_monkeypatches.clear()
+
+
+def _targets() -> list[tuple[Any, str, Any]]:
+    targets = list(_TARGETS)
+    try:
+        from _pytest.monkeypatch import MonkeyPatch
+
+        targets.append((MonkeyPatch, "__init__", _monkeypatch_init))
+    except Exception:  # pragma: no cover - pytest not importable
+        pass
+    return targets
 
 
 def _install() -> None:
-    for owner, name, wrapper in _TARGETS:
+    for owner, name, wrapper in _targets():
         original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         _originals.append((owner, name, original))
         setattr(owner, name, wrapt.FunctionWrapper(original, wrapper))
+
+
+def drop_tracer_wrappers() -> None:
+    """Put back what only the tracer wraps (env, ``MonkeyPatch``): the core detector alone."""
+    with _lock:
+        kept = []
+        for owner, name, original in _originals:
+            wrapper = _tracer_wrapper_of(owner, name)
+            if wrapper in _TRACER_WRAPPERS:
+                setattr(owner, name, original)
+            else:
+                kept.append((owner, name, original))
+        _originals[:] = kept
+        env_reads.clear()
+        env_writes.clear()
+        hand_monkeypatches.clear()
+
+
+def _tracer_wrapper_of(owner: Any, name: str) -> Any:
+    if owner is os._Environ:
+        return {"__getitem__": _env_getitem, "__setitem__": _env_setitem,
+                "__delitem__": _env_delitem}.get(name)
+    if name == "__init__" and getattr(owner, "__name__", "") == "MonkeyPatch":
+        return "monkeypatch"
+    return None
 
 
 def _uninstall() -> None:

@@ -26,8 +26,10 @@ def addoption(parser: pytest.Parser) -> None:
                     help="Exit non-zero when any finding of severity 'leak' exists.")
     group.addoption("--leakwatch-show-values", action="store_true", default=False,
                     help="Show env values in clear in reports (secret-looking keys stay masked).")
-    group.addoption("--leakwatch-core", default=None, choices=("auto", "version-tag", "copy-compare"),
-                    help="Change-detection core (default auto: dict version tags where available).")
+    group.addoption("--leakwatch-core", default=None,
+                    choices=("auto", "dict-watcher", "version-tag", "copy-compare"),
+                    help="Change-detection core (default auto: dict watchers on 3.12+, version "
+                         "tags on 3.11, identity copies elsewhere).")
     parser.addini("leakwatch", "Enable leakwatch (like --leakwatch).", type="bool", default=False)
     parser.addini("leakwatch_fail", "Fail the run on leaks (like --leakwatch-fail).", type="bool",
                   default=False)
@@ -40,7 +42,7 @@ def addoption(parser: pytest.Parser) -> None:
                   type="linelist", default=[])
     parser.addini("leakwatch_depth", "How deep to follow objects from watched globals (default 2).",
                   default="2")
-    parser.addini("leakwatch_core", "Change-detection core: auto, version-tag or copy-compare.",
+    parser.addini("leakwatch_core", "Change-detection core: auto, dict-watcher, version-tag or copy-compare.",
                   default="auto")
 
 
@@ -115,9 +117,9 @@ def parse(config: pytest.Config) -> Options:
         raise pytest.UsageError(f"leakwatch_depth: {depth!r} is not a whole number from 0 to 6")
     opts.depth = int(depth)
     core = config.getoption("leakwatch_core", None) or str(config.getini("leakwatch_core")).strip()
-    if core not in ("auto", "version-tag", "copy-compare"):
+    if core not in ("auto", "dict-watcher", "version-tag", "copy-compare"):
         raise pytest.UsageError(
-            f"leakwatch_core: {core!r} is not one of auto, version-tag, copy-compare")
+            f"leakwatch_core: {core!r} is not one of auto, dict-watcher, version-tag, copy-compare")
     opts.core = core
     return opts
 

@@ -40,10 +40,30 @@ def _collector(config: pytest.Config) -> Collector | None:
     return config.stash.get(COLLECTOR, None)
 
 
+_BROKEN: set[str] = set()
+
+
+def _subplugin_failed(name: str, exc: BaseException) -> None:
+    """A broken sub-plugin is one stderr line, not a traceback: installed, leakwatch runs in
+    every pytest session, enabled or not, and must never be what breaks it."""
+    if name not in _BROKEN:
+        _BROKEN.add(name)
+        sys.stderr.write(f"leakwatch internal error in {name}: {type(exc).__name__}: {exc}; "
+                         "that part of leakwatch is off\n")
+
+
 def _subplugins() -> list[types.ModuleType]:
     import importlib
 
-    return [importlib.import_module(name) for name in SUBPLUGINS]
+    modules = []
+    for name in SUBPLUGINS:
+        if name in _BROKEN:
+            continue
+        try:
+            modules.append(importlib.import_module(name))
+        except Exception as exc:  # noqa: BLE001
+            _subplugin_failed(name, exc)
+    return modules
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,14 +71,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for module in _subplugins():
         addoption = getattr(module, "addoption", None)
         if addoption is not None:
-            addoption(parser)
+            try:
+                addoption(parser)
+            except Exception as exc:  # noqa: BLE001
+                _subplugin_failed(module.__name__, exc)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     for module in _subplugins():
         addhooks = getattr(module, "addhooks", None)
         if addhooks is not None:
-            addhooks(pluginmanager)
+            try:
+                addhooks(pluginmanager)
+            except Exception as exc:  # noqa: BLE001
+                _subplugin_failed(module.__name__, exc)
 
 
 class _EarlyListener:
@@ -92,8 +118,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     if not options_mod.is_enabled(config):
         return
-    opts = options_mod.parse(config)  # UsageError on a bad value: exit 4 before any test
-    collector = Collector(opts, str(config.rootpath))
+    try:
+        opts = options_mod.parse(config)  # UsageError on a bad value: exit 4 before any test
+        collector = Collector(opts, str(config.rootpath))
+    except pytest.UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not become a traceback
+        _startup_failed(config, exc)
+        return
     collector.listen()
     early = config.stash.get(_EARLY, None)
     if early is not None:
@@ -108,6 +140,22 @@ def pytest_configure(config: pytest.Config) -> None:
             with collector.guard(module.__name__.rpartition(".")[2]):
                 register(config, collector)
     config.addinivalue_line("markers", "leakwatch: leakwatch settings for this test")
+
+
+def _startup_failed(config: pytest.Config, exc: BaseException) -> None:
+    """One line instead of an INTERNALERROR: the run goes on without leakwatch."""
+    import traceback
+
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
+    sys.stderr.write(f"leakwatch internal error in start-up: {type(exc).__name__}: {exc}{at}; "
+                     "leakwatch is off for this run\n")
+    early = config.stash.get(_EARLY, None)
+    if early is not None:
+        from . import interceptors
+
+        interceptors.unlisten(early)
+        del config.stash[_EARLY]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -139,7 +187,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
     collector = _collector(item.config)
     if collector is None:
         return (yield)
-    collector.begin_test(item.nodeid)
+    collector.begin_test(item.nodeid, functools.partial(_item_codes, item))
     try:
         return (yield)
     finally:
@@ -169,6 +217,30 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None
         collector.end_test(item.nodeid)
 
 
+def _item_codes(item: pytest.Item) -> list[types.CodeType]:
+    """Code of the test function, then of the fixtures it uses (for static origins)."""
+    from .static_origin import function_code
+
+    codes = []
+    code = function_code(getattr(item, "obj", None))
+    if code is not None:
+        codes.append(code)
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in getattr(info, "name2fixturedefs", {}).values():
+        for fixturedef in defs:
+            code = function_code(fixturedef.func)
+            if code is not None and code not in codes:
+                codes.append(code)
+    return codes
+
+
+def _fixture_codes(fixturedef: pytest.FixtureDef[Any]) -> list[types.CodeType]:
+    from .static_origin import function_code
+
+    code = function_code(fixturedef.func)
+    return [code] if code is not None else []
+
+
 def _fixture_owner(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Owner:
     func = fixturedef.func
     func = getattr(func, "__func__", func) if type(func) is types.MethodType else func
@@ -194,7 +266,7 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
         owner = _fixture_owner(fixturedef, request)
     if owner is None:
         return (yield)
-    collector.fixture_setup_begin(key, owner)
+    collector.fixture_setup_begin(key, owner, functools.partial(_fixture_codes, fixturedef))
     try:
         return (yield)
     finally:
@@ -220,7 +292,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     collector.flush()
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         collector.mark_incomplete("session interrupted")
-    items = len(getattr(session, "items", []) or [])
+    # An xdist worker collects every test but runs only its share: no "N of M ran" there.
+    worker = hasattr(config, "workerinput")
+    items = 0 if worker else len(getattr(session, "items", []) or [])
     if collector.tests_run < items:
         collector.mark_incomplete(f"{collector.tests_run} of {items} collected tests ran")
     if session.shouldfail or session.shouldstop:
@@ -237,19 +311,59 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # Rebuilt so that faults in the outputs above are in it too.
         with collector.guard("json-report"):
             report = json_report.build(collector, config)
+    if report is None:  # building it failed: still leave a valid, incomplete report behind
+        with collector.guard("json-report fallback"):
+            report = _minimal_report(collector, config)
+    if worker:
+        return  # the xdist controller merges, writes the report and applies the gate
     if collector.options.report is not None and report is not None:
         with collector.guard("json-report"):
             json_report.write(collector.options.report, report)
     gate = config.stash[GATE]
-    new_status = gate.decide(collector, int(session.exitstatus))
+    new_status = None
+    with collector.guard("gate"):
+        new_status = gate.decide(collector, int(session.exitstatus))
     if new_status is not None:
         session.exitstatus = new_status
+
+
+def _minimal_report(collector: Collector, config: pytest.Config) -> dict[str, Any]:
+    """The schema's required fields only, from plain collector data: what a reader of an
+    incomplete run needs (which findings were made, which component failed and why)."""
+    import datetime
+    import platform
+
+    from . import __version__
+
+    leaks = []
+    for finding in collector.findings:
+        try:
+            leaks.append(finding.to_json())
+        except Exception:  # noqa: BLE001 - keep the others
+            continue
+    iso = datetime.datetime.fromtimestamp(collector.started, datetime.UTC).isoformat()
+    counts = {s: sum(1 for f in leaks if f["severity"] == s) for s in ("leak", "warning", "info")}
+    return {
+        "schema_version": json_report.SCHEMA_VERSION,
+        "tool": {"name": "leakwatch", "version": __version__},
+        "complete": False,
+        "incomplete_reasons": list(collector.incomplete_reasons) or ["report could not be built"],
+        "run": {"started": iso, "finished": iso, "duration_s": 0, "python": platform.python_version(),
+                "pytest": pytest.__version__, "rootdir": str(config.rootpath),
+                "args": [str(a) for a in config.invocation_params.args], "core": collector.core_name(),
+                "watched_modules": 0, "depth": collector.options.depth,
+                "values_shown": collector.options.show_values},
+        "summary": {"tests_run": collector.tests_run, "findings": len(leaks), **counts,
+                    "by_kind": {}, "tests_with_leaks": []},
+        "leaks": leaks,
+        "errors": [{"component": e.component, "message": e.message} for e in collector.errors],
+    }
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     collector = _collector(config)
-    if collector is None:
+    if collector is None or hasattr(config, "workerinput"):  # xdist: the controller prints
         return
     try:
         terminal.render(terminalreporter, collector, config)

@@ -48,6 +48,29 @@ IMMUTABLE: frozenset[type] = SAFE_SCALARS | {
     types.ClassMethodDescriptorType,
 }
 
+#: The same sets keyed by ``id``: ``cls in SAFE_SCALARS`` hashes ``cls``, and a class whose
+#: metaclass defines ``__hash__``/``__eq__`` would run user code (or raise) right there.
+SAFE_SCALAR_IDS: frozenset[int] = frozenset(map(id, SAFE_SCALARS))
+IMMUTABLE_IDS: frozenset[int] = frozenset(map(id, IMMUTABLE))
+_CONTAINER_IDS: frozenset[int] = frozenset(map(id, (dict, list, set, tuple, frozenset)))
+
+
+def is_safe_scalar_type(cls: type) -> bool:
+    """``cls`` is exactly one of :data:`SAFE_SCALARS`, decided by identity (no metaclass code)."""
+    return id(cls) in SAFE_SCALAR_IDS
+
+
+def has_base(cls: type, base: type) -> bool:
+    """``base in mro(cls)`` by identity.
+
+    ``x in tuple`` compares with ``==`` after the identity check, which calls the
+    ``__eq__`` of a user metaclass for every class in the MRO that is not ``base``.
+    """
+    for klass in mro(cls):
+        if klass is base:
+            return True
+    return False
+
 
 def mro(cls: type) -> tuple[type, ...]:
     """The MRO of a real type, read through ``type``'s own descriptor."""
@@ -60,11 +83,33 @@ def mro(cls: type) -> tuple[type, ...]:
 
 def is_class(obj: object) -> bool:
     """True for a class object, without asking the object."""
-    return type in mro(type(obj))
+    return has_base(type(obj), type)
 
 
 def is_module(obj: object) -> bool:
-    return types.ModuleType in mro(type(obj))
+    return has_base(type(obj), types.ModuleType)
+
+
+_CONTAINER_PROTOCOL = ("__len__", "__iter__", "__getitem__", "keys", "values", "items")
+
+
+def overrides_container_protocol(cls: type) -> bool:
+    """A dict/list/set subclass whose ``len``/iteration/indexing is Python code.
+
+    The graph measures lists and sets with ``len()`` and ``[-1]`` and the copy-compare
+    core iterates dicts: on such a subclass that would run user code, so it is not
+    entered. C methods (``OrderedDict``'s) are safe.
+    """
+    for klass in mro(cls):
+        if klass is dict or klass is list or klass is set:
+            return False
+        ns = class_namespace(klass)
+        if ns is None:
+            continue
+        for name in _CONTAINER_PROTOCOL:
+            if type(ns.get(name)) is types.FunctionType:
+                return True
+    return False
 
 
 def class_namespace(cls: type) -> dict[str, Any] | None:
@@ -121,6 +166,73 @@ def instance_dict(obj: object) -> dict[str, Any] | None:
     return None
 
 
+def is_lazy_descriptor(obj: object) -> bool:
+    """A non-data descriptor written in Python that is not a function.
+
+    ``functools.cached_property`` and its many look-alikes (Django's, werkzeug's,
+    pyramid's ``reify``, six's lazy attributes) compute a value on first access and
+    store it on the instance (or replace themselves): lazy initialization.
+    Decided from the descriptor type's own namespaces; nothing is called.
+    """
+    cls = type(obj)
+    if cls is types.FunctionType or is_class(obj):
+        return False
+    return (
+        type(class_attr(cls, "__get__")) is types.FunctionType
+        and class_attr(cls, "__set__") is None
+        and class_attr(cls, "__delete__") is None
+    )
+
+
+def equivalent(a: Any, b: Any, depth: int = 3) -> bool:
+    """Two objects that hold the same state: a fresh, equal replacement of ``a``.
+
+    ``teardown: settings = Settings()`` puts back an object that is not the same
+    but holds the same values. Decided without user code: same exact type, and
+    item by item identical, or equal exact scalars (C equality), or equivalent
+    exact lists/tuples/dicts/sets, or instances of the same class whose
+    ``__dict__`` s are equivalent, to ``depth`` levels.
+    """
+    if a is b:
+        return True
+    cls = type(a)
+    if cls is not type(b) or depth <= 0:
+        return False
+    if id(cls) in SAFE_SCALAR_IDS:
+        return bool(a == b)
+    if cls is list or cls is tuple:
+        return len(a) == len(b) and all(
+            equivalent(x, y, depth - 1) for x, y in zip(a, b, strict=True))
+    if cls is set or cls is frozenset:
+        # Exact sets of exact scalars: C hashing and equality only.
+        return len(a) == len(b) and all(id(type(x)) in SAFE_SCALAR_IDS for x in a) and bool(a == b)
+    if cls is dict:
+        return _equivalent_dicts(a, b, depth)
+    if is_class(a) or is_module(a) or is_mock(a) or id(cls) in IMMUTABLE_IDS \
+            or class_attr(cls, "__slots__") is not None:  # slot values are not in __dict__
+        return False
+    da, db = instance_dict(a), instance_dict(b)
+    if da is None or db is None or not da:
+        return False
+    return _equivalent_dicts(da, db, depth)
+
+
+def _equivalent_dicts(a: dict[Any, Any], b: dict[Any, Any], depth: int) -> bool:
+    if len(a) != len(b):
+        return False
+    if not all(id(type(k)) in SAFE_SCALAR_IDS for k in a) or not all(
+            id(type(k)) in SAFE_SCALAR_IDS for k in b):
+        return False
+    for key, value in a.items():
+        other = b.get(key, _ABSENT)
+        if other is _ABSENT or not equivalent(value, other, depth - 1):
+            return False
+    return True
+
+
+_ABSENT = object()
+
+
 def qualname(cls: type) -> str:
     try:
         name = _TYPE_QUALNAME.__get__(cls)
@@ -155,13 +267,13 @@ def is_mock(obj: object) -> bool:
     in its ``__dict__`` under ``mock``.
     """
     cls = type(obj)
-    if _NonCallableMock in mro(cls):
+    if has_base(cls, _NonCallableMock):
         return True
     if cls is types.FunctionType:
         fdict = instance_dict(obj)
         if fdict is not None:
             inner = fdict.get("mock")
-            if inner is not None and _NonCallableMock in mro(type(inner)):
+            if inner is not None and has_base(type(inner), _NonCallableMock):
                 return True
     return False
 
@@ -185,7 +297,7 @@ def safe_repr(obj: object, limit: int = 80) -> str:
     """A repr that never calls user code, capped at ``limit`` characters."""
     cls = type(obj)
     try:
-        if cls in SAFE_SCALARS:
+        if id(cls) in SAFE_SCALAR_IDS:
             text = repr(obj)
         elif is_mock(obj):
             name = mock_name(obj)
@@ -197,9 +309,9 @@ def safe_repr(obj: object, limit: int = 80) -> str:
             d = module_dict(obj) or {}
             name = d.get("__name__")
             text = f"<module {name if type(name) is str else '?'}>"
-        elif cls in (types.FunctionType, types.BuiltinFunctionType):
+        elif cls is types.FunctionType or cls is types.BuiltinFunctionType:
             text = f"<function {_function_name(obj)}>"
-        elif cls in (dict, list, set, tuple, frozenset):
+        elif id(cls) in _CONTAINER_IDS:
             text = f"<{cls.__name__} of {len(obj)} items>"  # type: ignore[arg-type]
         else:
             text = f"<{type_label(obj)} object at {id(obj):#x}>"

@@ -12,18 +12,31 @@ cost proportional to the watched size.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import operator
 import sys
+import weakref
+from itertools import compress
 from typing import Any, Protocol
 
 _value = operator.attrgetter("value")
+
+
+class Batch(Protocol):
+    """Many handles checked together; the hot path of every poll."""
+
+    def changed(self) -> list[int]: ...
+
+    def sync(self, indices: list[int]) -> None: ...
 
 
 class DictCore(Protocol):
     name: str
 
     def add(self, d: dict[Any, Any]) -> Any: ...
+
+    def batch(self, handles: list[Any]) -> Batch: ...
 
     def changed(self, handles: list[Any]) -> list[int]: ...
 
@@ -41,6 +54,27 @@ class _Tag:
         self.dict = d
         self.cell = cell
         self.seen: int = cell.value
+
+
+class _TagBatch:
+    """Cells and last-seen tags in parallel lists: one C-level map and one list compare."""
+
+    __slots__ = ("handles", "cells", "seen")
+
+    def __init__(self, handles: list[_Tag]) -> None:
+        self.handles = handles
+        self.cells = [h.cell for h in handles]
+        self.seen = [h.seen for h in handles]
+
+    def changed(self) -> list[int]:
+        now = list(map(_value, self.cells))
+        if now == self.seen:
+            return []
+        return list(compress(range(len(now)), map(operator.ne, now, self.seen)))
+
+    def sync(self, indices: list[int]) -> None:
+        for i in indices:
+            self.seen[i] = self.handles[i].seen
 
 
 class VersionTags:
@@ -77,6 +111,9 @@ class VersionTags:
     def add(self, d: dict[Any, Any]) -> _Tag:
         return _Tag(d, self._cell(d))
 
+    def batch(self, handles: list[_Tag]) -> _TagBatch:
+        return _TagBatch(handles)
+
     def changed(self, handles: list[_Tag]) -> list[int]:
         cells = [h.cell for h in handles]
         now = list(map(_value, cells))
@@ -106,6 +143,20 @@ class _Copy:
         self.values = tuple(d.values())
 
 
+class _CopyBatch:
+    __slots__ = ("core", "handles")
+
+    def __init__(self, core: CopyCompare, handles: list[_Copy]) -> None:
+        self.core = core
+        self.handles = handles
+
+    def changed(self) -> list[int]:
+        return self.core.changed(self.handles)
+
+    def sync(self, indices: list[int]) -> None:
+        return None
+
+
 class CopyCompare:
     """Fallback core: keep key/value tuples, compare by identity. O(size)."""
 
@@ -113,6 +164,9 @@ class CopyCompare:
 
     def add(self, d: dict[Any, Any]) -> _Copy:
         return _Copy(d)
+
+    def batch(self, handles: list[_Copy]) -> _CopyBatch:
+        return _CopyBatch(self, handles)
 
     def changed(self, handles: list[_Copy]) -> list[int]:
         out = []
@@ -135,8 +189,130 @@ class CopyCompare:
         return None
 
 
+_WATCH_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                             ctypes.c_void_p)
+#: The one watcher leakwatch registers per process (CPython allows 8), and its event log.
+_watcher: dict[str, Any] = {}
+
+
+def _install_watcher() -> tuple[int, list[int]]:
+    """Register a dict watcher whose callback appends the dict's address to a log.
+
+    The callback does nothing else (no allocation beyond the append, no user code,
+    never raises); the watcher is cleared at exit, before the interpreter tears down.
+    """
+    if "id" in _watcher:
+        return _watcher["id"], _watcher["log"]
+    log: list[int] = []
+    append = log.append
+
+    def callback(event: int, d: int, key: int, value: int) -> int:
+        append(d)
+        return 0
+
+    cb = _WATCH_CB(callback)
+    api = ctypes.pythonapi
+    api.PyDict_AddWatcher.argtypes = [_WATCH_CB]
+    api.PyDict_AddWatcher.restype = ctypes.c_int
+    api.PyDict_Watch.argtypes = [ctypes.c_int, ctypes.py_object]
+    api.PyDict_Watch.restype = ctypes.c_int
+    api.PyDict_Unwatch.argtypes = [ctypes.c_int, ctypes.py_object]
+    api.PyDict_Unwatch.restype = ctypes.c_int
+    api.PyDict_ClearWatcher.argtypes = [ctypes.c_int]
+    api.PyDict_ClearWatcher.restype = ctypes.c_int
+    wid = api.PyDict_AddWatcher(cb)
+    if wid < 0:
+        raise RuntimeError("no free dict watcher id")
+    _watcher.update(id=wid, log=log, cb=cb, base=0, batches=weakref.WeakSet())
+    atexit.register(api.PyDict_ClearWatcher, wid)
+    return wid, log
+
+
+class _WatchBatch:
+    """Changed indices from the watcher's log: O(changes), not O(watched).
+
+    ``pos`` is an absolute position in the process-wide log (``_watcher["base"]``
+    entries were trimmed from its front); several sessions (pytester in-process
+    runs nest them) each read the log at their own pace.
+    """
+
+    __slots__ = ("index", "pos", "__weakref__")
+
+    def __init__(self, handles: list[_Tag]) -> None:
+        self.index = {id(h.dict): i for i, h in enumerate(handles)}
+        self.pos = _watcher["base"] + len(_watcher["log"])
+        _watcher["batches"].add(self)
+
+    def changed(self) -> list[int]:
+        log: list[int] = _watcher["log"]
+        base: int = _watcher["base"]
+        end = base + len(log)
+        if self.pos == end:
+            return []
+        if self.pos < base:  # entries we did not read were trimmed: assume the worst
+            self.pos = end
+            return list(range(len(self.index)))
+        index = self.index
+        hits = {index[a] for a in log[self.pos - base:] if a in index}
+        self.pos = end
+        if len(log) > 4096:
+            _trim()
+        return sorted(hits)
+
+    def sync(self, indices: list[int]) -> None:
+        return None
+
+
+def _trim() -> None:
+    """Drop log entries every live batch has read."""
+    log: list[int] = _watcher["log"]
+    base: int = _watcher["base"]
+    upto = min((b.pos for b in _watcher["batches"]), default=base + len(log))
+    if upto > base:
+        del log[: upto - base]
+        _watcher["base"] = upto
+
+
+class DictWatchers(VersionTags):
+    """CPython 3.12+: dict watchers log which watched dicts were written.
+
+    A test that changes nothing costs nothing; the cost follows what changed. Each
+    write to a watched dict costs one ctypes callback (about a microsecond), so hot
+    loops writing a watched global pay that. Version tags still date changes.
+    """
+
+    name = "dict-watcher"
+
+    def __init__(self) -> None:
+        super().__init__()
+        if sys.version_info < (3, 12):
+            raise RuntimeError("dict watchers need Python 3.12")
+        self.wid: int
+        self.log: list[int]
+        self.wid, self.log = _install_watcher()
+        probe: dict[str, int] = {}
+        ctypes.pythonapi.PyDict_Watch(self.wid, probe)
+        start = len(self.log)
+        probe["x"] = 1
+        if len(self.log) != start + 1 or self.log[-1] != id(probe):
+            raise RuntimeError("dict watcher self-test failed")
+        ctypes.pythonapi.PyDict_Unwatch(self.wid, probe)
+
+    def add(self, d: dict[Any, Any]) -> _Tag:
+        ctypes.pythonapi.PyDict_Watch(self.wid, d)
+        return super().add(d)
+
+    def batch(self, handles: list[_Tag]) -> _WatchBatch:  # type: ignore[override]
+        return _WatchBatch(handles)
+
+
 def best_core(prefer: str | None = None) -> DictCore:
-    """The fastest core that passes its self-test (``prefer='copy-compare'`` forces the fallback)."""
+    """The fastest core that passes its self-test (``prefer`` names one)."""
+    if prefer in (None, "auto", DictWatchers.name) and sys.version_info >= (3, 12):
+        try:
+            return DictWatchers()
+        except Exception:
+            pass
     if prefer != CopyCompare.name:
         try:
             return VersionTags()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -10,23 +11,29 @@ from conftest import APP, Suite
 from leakwatch.changes import MISSING
 from leakwatch.graph import WatchGraph
 from leakwatch.ignore import IgnoreRules
-from leakwatch.versions import CopyCompare, VersionTags, best_core
+from leakwatch.versions import CopyCompare, DictWatchers, VersionTags, best_core
 
-CORES = [CopyCompare, VersionTags]
+CORES: list[Any] = [CopyCompare, VersionTags]
+if sys.version_info >= (3, 12):
+    CORES.append(DictWatchers)
 
 
 @pytest.mark.parametrize("core_type", CORES)
 def test_core_detects_every_mutation(core_type: Any) -> None:
     core = core_type()
     d: dict[str, Any] = {"a": 1}
+    other: dict[str, Any] = {}
     handle = core.add(d)
-    assert core.changed([handle]) == []
+    batch = core.batch([core.add(other), handle])
+    assert core.changed([handle]) == [] and batch.changed() == []
     for mutate in (lambda: d.__setitem__("b", 2), lambda: d.pop("a"), lambda: d.update(c=3),
                    lambda: d.__setitem__("c", object()), lambda: d.clear()):
         mutate()
         assert core.changed([handle]) == [0]
+        assert batch.changed() == [1]
         core.accept(handle)
-        assert core.changed([handle]) == []
+        batch.sync([1])
+        assert core.changed([handle]) == [] and batch.changed() == []
 
 
 def test_version_markers_order_changes() -> None:
@@ -39,8 +46,8 @@ def test_version_markers_order_changes() -> None:
     assert m1 < core.version(handle) < m2
 
 
-def test_best_core_prefers_tags_and_can_be_forced() -> None:
-    assert best_core().name == "version-tag"
+def test_best_core_and_forcing() -> None:
+    assert best_core().name == ("dict-watcher" if sys.version_info >= (3, 12) else "version-tag")
     assert best_core("copy-compare").name == "copy-compare"
 
 
@@ -103,16 +110,43 @@ def test_same_findings_with_either_core(app_suite: Suite) -> None:
             with patch.object(runner.ComponentRegistry, "load_specs"):
                 pass
     """})
-    fast = app_suite.run("--leakwatch-core=version-tag")
     naive = app_suite.run("--leakwatch-core=copy-compare")
     assert naive.report and naive.report["run"]["core"] == "copy-compare"
 
     def key(run: Any) -> list[tuple[str, str, str, str]]:
         return sorted((f["test"], f["kind"], f["subject"], f["phase"]) for f in run.leaks)
 
-    assert key(fast) == key(naive)
-    assert len(fast.leaks) >= 7
+    assert len(naive.leaks) >= 7
+    cores = ["version-tag"] + (["dict-watcher"] if sys.version_info >= (3, 12) else [])
+    for core in cores:
+        fast = app_suite.run(f"--leakwatch-core={core}")
+        assert fast.report and fast.report["run"]["core"] == core
+        assert key(fast) == key(naive), core
 
 
 def test_app_fixture_is_shared() -> None:
     assert "app/runner.py" in APP
+
+
+def test_demo_suite_same_findings_with_every_core(pytester: pytest.Pytester) -> None:
+    """The examples/ demo (every failure pattern) under each core: identical findings."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    demo = Path(__file__).parent.parent / "examples"
+    shutil.copytree(demo, pytester.path / "examples")
+    results = {}
+    cores = ["copy-compare", "version-tag"] + (["dict-watcher"] if sys.version_info >= (3, 12) else [])
+    for core in cores:
+        report = pytester.path / f"{core}.json"
+        result = pytester.runpytest_subprocess(
+            "--leakwatch", f"--leakwatch-core={core}", f"--leakwatch-report={report}",
+            "-p", "no:cacheprovider", str(pytester.path / "examples"))
+        assert result.ret == 0
+        data = json.loads(report.read_text())
+        results[core] = sorted((f["test"], f["kind"], f["subject"], f["phase"], f["severity"])
+                               for f in data["leaks"])
+    assert len(results["copy-compare"]) >= 6
+    for core in cores:
+        assert results[core] == results["copy-compare"], core

@@ -118,7 +118,7 @@ def test_json_report_fields_and_stable_ids(app_suite: Suite) -> None:
     assert first.report["complete"] is True
     assert first.report["summary"]["leak"] == 1
     assert first.report["summary"]["tests_with_leaks"] == ["test_leaky.py::test_leaks"]
-    assert first.report["run"]["core"] in ("version-tag", "copy-compare")
+    assert first.report["run"]["core"] in ("dict-watcher", "version-tag", "copy-compare")
     assert [f["id"] for f in first.leaks] == [f["id"] for f in second.leaks]
     leak = first.leaks[0]
     assert leak["test"] == "test_leaky.py::test_leaks" and leak["phase"] == "call"

@@ -132,3 +132,77 @@ def test_seq_state_identity_semantics(items: list[object]) -> None:
         changed = list(items)
         changed[len(items) // 2] = object()
         assert not same(a, SeqState(changed))
+
+
+class HostileMeta(type):
+    def __eq__(cls, other: object) -> bool:
+        raise Trap("meta __eq__")
+
+    def __hash__(cls) -> int:
+        raise Trap("meta __hash__")
+
+
+class WithHostileMeta(metaclass=HostileMeta):
+    pass
+
+
+def test_type_checks_are_by_identity() -> None:
+    """``x in tuple``/``x in frozenset`` would call a metaclass's ``__eq__``/``__hash__``."""
+    obj = WithHostileMeta()
+    assert not safe.is_class(obj) and not safe.is_module(obj) and not safe.is_mock(obj)
+    assert safe.is_class(WithHostileMeta)
+    assert not safe.is_safe_scalar_type(WithHostileMeta)
+    assert safe.has_base(WithHostileMeta, object) and not safe.has_base(WithHostileMeta, dict)
+    assert safe.safe_repr(obj).startswith("<test_safe.WithHostileMeta object at")
+    assert not safe.equivalent(obj, WithHostileMeta())  # no state: never "equal"
+
+
+def test_container_protocol_overrides() -> None:
+    import collections
+
+    class PyList(list):  # type: ignore[type-arg]
+        def __len__(self) -> int:
+            raise Trap("__len__")
+
+    assert safe.overrides_container_protocol(PyList)
+    assert safe.overrides_container_protocol(collections.UserDict)
+    for cls in (collections.OrderedDict, collections.defaultdict, collections.Counter, list):
+        assert not safe.overrides_container_protocol(cls)
+
+
+def test_lazy_descriptors() -> None:
+    class Reify:
+        def __get__(self, obj: object, tp: type) -> int:
+            return 1
+
+    class Data(Reify):
+        def __set__(self, obj: object, value: object) -> None:
+            pass
+
+    assert safe.is_lazy_descriptor(Reify())
+    assert safe.is_lazy_descriptor(functools.cached_property(lambda self: 1))
+    assert not safe.is_lazy_descriptor(Data())
+    assert not safe.is_lazy_descriptor(test_lazy_descriptors)  # plain functions: methods
+    assert not safe.is_lazy_descriptor(property(lambda self: 1))
+
+
+def test_equivalent_is_structural_and_safe() -> None:
+    class Settings:
+        def __init__(self, debug: bool = False) -> None:
+            self.debug = debug
+            self.ignore = ["a", "b"]
+            self.nested = {"k": (1, "x")}
+
+        def __eq__(self, other: object) -> bool:
+            raise Trap("__eq__")
+
+        __hash__ = None  # type: ignore[assignment]
+
+    assert safe.equivalent(Settings(), Settings())
+    assert not safe.equivalent(Settings(), Settings(debug=True))
+    changed = Settings()
+    changed.ignore.append("c")
+    assert not safe.equivalent(Settings(), changed)
+    assert not safe.equivalent(Settings(), Hostile())
+    assert safe.equivalent([1, "a"], [1, "a"]) and not safe.equivalent([1], [1.0])
+    assert not safe.equivalent(float("nan"), float("nan"))

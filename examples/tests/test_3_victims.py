@@ -34,3 +34,11 @@ def test_driver_is_current() -> None:
     from shop import drivers
 
     assert Driver is drivers.Driver
+
+
+@victim
+def test_driver_patch_reaches_connect() -> None:
+    from unittest.mock import patch
+
+    with patch("shop.drivers.Driver.connect", return_value="mocked"):
+        assert Driver().connect() == "mocked"  # the pre-reload class: its old code runs

@@ -52,11 +52,14 @@ class EnvironProbe:
         self.core.accept(self._mark_handle)
         new = dict.copy(self._data)
         old = self._mark_snapshot
+        self._mark_snapshot = new
+        # Usually only pytest's own key moved: bytes compare in C, no per-key work.
+        if len(new) == len(old) and _without_current(new) == _without_current(old):
+            return
         for k, _ in new.items() - old.items():
             self._phases[k] = phase_ended
         for k in old.keys() - new.keys():
             self._phases[k] = phase_ended
-        self._mark_snapshot = new
 
     def poll(self) -> list[Change]:
         if os.environ is not self._environ:
@@ -87,6 +90,18 @@ class EnvironProbe:
             out.append(Change(decode_key(k), "env", decode_value(old[k]), MISSING, "env", version, None,
                               _phase(phases, k)))
         return out
+
+
+_CURRENT_TEST = (b"PYTEST_CURRENT_TEST", "PYTEST_CURRENT_TEST")
+
+
+def _without_current(data: dict[Any, Any]) -> dict[Any, Any]:
+    for key in _CURRENT_TEST:
+        if key in data:
+            data = dict.copy(data)
+            del data[key]
+            break
+    return data
 
 
 def _phase(phases: dict[Any, str], key: Any) -> dict[str, Any]:

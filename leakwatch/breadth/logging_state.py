@@ -1,0 +1,274 @@
+"""Logging configuration: each logger's level, handlers, ``propagate`` and
+``disabled``; ``logging.disable``; the logger class.
+
+Every existing logger's ``__dict__`` is watched through the version core (one
+memory read each) and its handler list by length and last item; only a logger
+whose dict or list moved is looked at. New loggers (``getLogger`` of a new name)
+are not changes: they join the watch at the next poll. pytest's own handlers
+(caplog, live logging) are added and removed inside each phase, so they are
+gone at every boundary where leakwatch looks.
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+from typing import Any
+
+from .. import safe
+from ..changes import MISSING, Change, SeqState
+from ..graph import _DETACH_INLINE, _detach_inline_values
+from ..versions import DictCore
+from .slots import seq_state
+
+_FIELDS = ("level", "propagate", "disabled")
+_NEW_LOGGER = (logging.NOTSET, True, False)
+
+
+def _label(name: str) -> str:
+    return "logging.getLogger()" if name == "root" else f"logging.getLogger({name!r})"
+
+
+def _loggers() -> list[tuple[str, logging.Logger]]:
+    manager = logging.Logger.manager
+    out: list[tuple[str, logging.Logger]] = [("root", logging.root)]
+    for name, logger in list(manager.loggerDict.items()):
+        if type(name) is str and logging.Logger in safe.mro(type(logger)):
+            out.append((name, logger))  # type: ignore[arg-type]
+    return out
+
+
+class _Watched:
+    __slots__ = ("name", "logger", "ldict", "handle", "fields", "handlers", "handlers_state",
+                 "mark_fields", "mark_handlers")
+
+    def __init__(self, name: str, logger: logging.Logger, core: DictCore, fresh: bool) -> None:
+        self.name = name
+        self.logger = logger
+        self.ldict: dict[str, Any] = safe.instance_dict(logger) or {}
+        if _DETACH_INLINE and self.ldict:
+            # 3.13+: attribute stores (logger.level = ...) may bypass a dict that shares the
+            # object's inline values; detached, every store goes through the dict.
+            _detach_inline_values(self.ldict)
+        self.handle = core.add(self.ldict)
+        self.handlers = self.ldict.get("handlers")
+        if fresh:
+            # Born inside the window: compared with a logger as getLogger() makes it.
+            self.fields: tuple[Any, ...] = _NEW_LOGGER
+            self.handlers_state: Any = SeqState(())
+        else:
+            self.fields = self.read_fields()
+            self.handlers_state = seq_state(self.handlers)
+        self.mark_fields = self.fields
+        self.mark_handlers = self.handlers_state
+
+    def read_fields(self) -> tuple[Any, ...]:
+        get = self.ldict.get
+        return tuple(get(f, MISSING) for f in _FIELDS)
+
+
+def _restore_field(ldict: dict[str, Any], field: str) -> Any:
+    def restore(before: Any) -> None:
+        if before is MISSING:
+            ldict.pop(field, None)
+        else:
+            ldict[field] = before
+        logging.Logger.manager._clear_cache()  # type: ignore[attr-defined]
+
+    return restore
+
+
+def _restore_handlers(ldict: dict[str, Any], original: Any) -> Any:
+    def restore(before: Any) -> None:
+        if ldict.get("handlers") is not original:
+            ldict["handlers"] = original
+        if type(before) is SeqState and type(original) is list:
+            original[:] = list(before)
+
+    return restore
+
+
+def _describe_level(before: Any, after: Any) -> str:
+    return f"{_level(before)} -> {_level(after)}"
+
+
+def _level(value: Any) -> str:
+    if type(value) is int:
+        name = logging.getLevelName(value)
+        return name if type(name) is str else str(value)
+    return safe.safe_repr(value)
+
+
+class LoggingProbe:
+    name = "logging"
+
+    def __init__(self, core: DictCore) -> None:
+        self.core = core
+        self._watched: list[_Watched] = []
+        self._names: set[str] = set()
+        self._registry: dict[Any, Any] = logging.Logger.manager.loggerDict
+        self._registry_handle: Any = None
+        self._lists: list[Any] = []
+        self._lens: list[int] = []
+        self._handles: list[Any] = []
+        self._mark_lens: list[int] = []
+        self._globals: tuple[Any, ...] = ()
+        self._mark_globals: tuple[Any, ...] = ()
+        self._phases: dict[str, str] = {}
+        self._registry_mark_handle: Any = None
+        self._born: list[_Watched] = []
+
+    def _read_globals(self) -> tuple[Any, ...]:
+        manager = logging.Logger.manager
+        return (manager.disable, manager.loggerClass, logging.getLoggerClass())
+
+    def start(self) -> None:
+        self._registry_handle = self.core.add(self._registry)
+        self._registry_mark_handle = self.core.add(self._registry)
+        self._refresh(fresh=False)
+        self._globals = self._mark_globals = self._read_globals()
+
+    def _refresh(self, fresh: bool) -> list[_Watched]:
+        born: list[_Watched] = []
+        for name, logger in _loggers():
+            if name not in self._names:
+                self._names.add(name)
+                born.append(_Watched(name, logger, self.core, fresh))
+        self._watched.extend(born)
+        self._lists += [w.handlers for w in born]
+        self._lens += [len(w.handlers) if type(w.handlers) is list else -1 for w in born]
+        self._mark_lens += [len(w.handlers) if type(w.handlers) is list else -1 for w in born]
+        self._handles += [w.handle for w in born]
+        return born
+
+    def _lens_now(self) -> list[int]:
+        try:
+            return list(map(len, self._lists))  # handler lists: exact lists, one C pass
+        except TypeError:
+            return [len(h) if type(h) is list else -1 for h in self._lists]
+
+    def _dirty(self) -> list[_Watched]:
+        watched = self._watched
+        idx = set(self.core.changed(self._handles))
+        lens = self._lens_now()
+        if lens != self._lens:
+            idx.update(i for i, (a, b) in enumerate(zip(lens, self._lens, strict=True)) if a != b)
+        return [watched[i] for i in sorted(idx)]
+
+    def mark(self, phase_ended: str) -> None:
+        if self.core.changed([self._registry_mark_handle]):
+            self.core.accept(self._registry_mark_handle)
+            self._born += self._refresh(fresh=True)
+        for w in self._lists_changed() + self._born:
+            fields = w.read_fields()
+            if not _fields_same(fields, w.mark_fields) or not _same_handlers(w, w.mark_handlers):
+                for f, a, b in zip(_FIELDS, fields, w.mark_fields, strict=True):
+                    if not _value_same(a, b):
+                        self._phases[f"{_label(w.name)}.{f}"] = phase_ended
+                if not _same_handlers(w, w.mark_handlers):
+                    self._phases[f"{_label(w.name)}.handlers"] = phase_ended
+                w.mark_fields = fields
+                w.mark_handlers = seq_state(w.ldict.get("handlers"))
+        now = self._read_globals()
+        if not all(map(operator.is_, now, self._mark_globals)):
+            self._phases["logging"] = phase_ended
+            self._mark_globals = now
+
+    def _lists_changed(self) -> list[_Watched]:
+        """At a phase mark only handler lists are checked (one ``len`` each); levels and
+        flags changed inside a phase are dated at the poll."""
+        lens = self._lens_now()
+        if lens == self._mark_lens:
+            return []
+        out = [self._watched[i] for i, (a, b) in enumerate(zip(lens, self._mark_lens, strict=True))
+               if a != b]
+        self._mark_lens = lens
+        return out
+
+    def poll(self) -> list[Change]:
+        out: list[Change] = []
+        phases, self._phases = self._phases, {}
+        if self.core.changed([self._registry_handle]):
+            self.core.accept(self._registry_handle)
+            self.core.accept(self._registry_mark_handle)
+            self._born += self._refresh(fresh=True)
+        dirty = self._dirty()
+        dirty += [w for w in self._born if w not in dirty]
+        self._born = []
+        for w in dirty:
+            self.core.accept(w.handle)
+            label = _label(w.name)
+            fields = w.read_fields()
+            for f, before, after in zip(_FIELDS, w.fields, fields, strict=True):
+                if _value_same(before, after):
+                    continue
+                extra: dict[str, Any] = {"restore": _restore_field(w.ldict, f), "probe": self.name}
+                if f == "level":
+                    extra["describe"] = _describe_level
+                _phase(extra, phases, f"{label}.{f}")
+                out.append(Change(f"{label}.{f}", "logging", before, after, "process", None, None,
+                                  extra))
+            w.fields = w.mark_fields = fields
+            handlers = w.ldict.get("handlers")
+            if not (handlers is w.handlers and _same_handlers(w, w.handlers_state)):
+                state = seq_state(handlers)
+                extra = {"restore": _restore_handlers(w.ldict, w.handlers), "probe": self.name}
+                _phase(extra, phases, f"{label}.handlers")
+                container = "list" if type(state) is SeqState and type(w.handlers_state) is SeqState \
+                    else "process"
+                out.append(Change(f"{label}.handlers", "logging", w.handlers_state, state, container,
+                                  None, None, extra))
+                w.handlers_state = w.mark_handlers = state
+        now = self._read_globals()
+        if not all(map(operator.is_, now, self._globals)):
+            labels = ("logging.disable()", "logging.Logger.manager.loggerClass",
+                      "logging.setLoggerClass()")
+            restores = (_restore_disable, _restore_manager_class, _restore_logger_class)
+            for label, before, after, restore in zip(labels, self._globals, now, restores, strict=True):
+                if before is after or (type(before) is int and before == after):
+                    continue
+                extra = {"restore": restore, "probe": self.name}
+                _phase(extra, phases, "logging")
+                if label == "logging.disable()":
+                    extra["describe"] = _describe_level
+                out.append(Change(label, "logging", before, after, "process", None, None, extra))
+            self._globals = self._mark_globals = now
+        self._lens = self._lens_now()
+        self._mark_lens = list(self._lens)
+        return out
+
+
+def _value_same(a: Any, b: Any) -> bool:
+    """Identity, or equality of two exact ints/bools (levels and flags); no user ``__eq__``."""
+    return a is b or (type(a) in (int, bool) and type(b) in (int, bool) and a == b)
+
+
+def _fields_same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return all(map(_value_same, a, b))
+
+
+def _same_handlers(w: _Watched, state: Any) -> bool:
+    handlers = w.ldict.get("handlers")
+    if type(handlers) is not list or type(state) is not SeqState:
+        return handlers is state
+    return len(handlers) == len(state) and all(map(operator.is_, handlers, state))
+
+
+def _phase(extra: dict[str, Any], phases: dict[str, str], key: str) -> None:
+    phase = phases.get(key)
+    if phase is not None:
+        extra["phase"] = phase
+
+
+def _restore_disable(before: Any) -> None:
+    if type(before) is int:
+        logging.disable(before)
+
+
+def _restore_manager_class(before: Any) -> None:
+    logging.Logger.manager.loggerClass = before
+
+
+def _restore_logger_class(before: Any) -> None:
+    if safe.is_class(before):
+        logging.setLoggerClass(before)

@@ -1,0 +1,605 @@
+"""The process-wide values every test can leave changed, as :class:`Slot` s.
+
+One :class:`SlotProbe` reads them all at each window boundary (and, to date a
+change to its phase, at the phase boundaries). Reads are C calls or attribute
+loads (``os.getcwd()`` is the dearest, about 1 µs); nothing here runs user code:
+values are compared by identity, or by equality of builtin scalars that the
+reader itself built. Signal handlers are one fused slot (29 C calls) expanded
+into one subject per signal only when something changed.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import operator
+import os
+import signal
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from .. import safe
+from ..changes import MISSING, Change, SeqState
+from .slots import Slot, put_back_list, seq_same, seq_state
+
+NOT_RESTORABLE = "restore"
+_is = operator.is_
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # the directory was deleted under us
+        return "<deleted>"
+
+
+def _chdir(before: Any) -> None:
+    if type(before) is str and before != "<deleted>":
+        os.chdir(before)
+
+
+def _setattr(owner: Any, name: str) -> Callable[[Any], None]:
+    def restore(before: Any) -> None:
+        setattr(owner, name, before)
+
+    return restore
+
+
+def _socket_timeout() -> Any:
+    module = sys.modules.get("socket")
+    return module.getdefaulttimeout() if module is not None else None
+
+
+def _set_socket_timeout(before: Any) -> None:
+    module = sys.modules.get("socket")
+    if module is not None:
+        module.setdefaulttimeout(before)
+
+
+_LOCALE_CATEGORIES: tuple[int, ...] = tuple(
+    getattr(__import__("_locale"), name) for name in
+    ("LC_CTYPE", "LC_NUMERIC", "LC_TIME")
+    if hasattr(__import__("_locale"), name)
+)
+
+
+def _locale() -> Any:
+    """Each category's locale name: cheaper than the composed LC_ALL string."""
+    import _locale as c_locale
+
+    query = c_locale.setlocale
+    return tuple(query(category, None) for category in _LOCALE_CATEGORIES)
+
+
+def _set_locale(before: Any) -> None:
+    import _locale as c_locale
+
+    if type(before) is tuple and len(before) == len(_LOCALE_CATEGORIES):
+        for category, name in zip(_LOCALE_CATEGORIES, before, strict=True):
+            if c_locale.setlocale(category, None) != name:
+                c_locale.setlocale(category, name)
+
+
+def _timezone() -> tuple[Any, ...]:
+    return (time.tzname, time.timezone, time.altzone, time.daylight)
+
+
+def _tzset(before: Any) -> None:
+    time.tzset()  # TZ itself is an env var: put back by the env restore, which runs first
+
+
+_DECIMAL_FIELDS = ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")
+
+
+def _decimal() -> Any:
+    module = sys.modules.get("decimal")
+    if module is None:
+        return None
+    ctx = module.getcontext()
+    if type(ctx) is not module.Context:
+        return ("<custom context>", id(ctx))
+    return (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.capitals, ctx.clamp)
+
+
+def _set_decimal(before: Any) -> None:
+    module = sys.modules.get("decimal")
+    if module is None or type(before) is not tuple or len(before) != len(_DECIMAL_FIELDS):
+        return
+    ctx = module.getcontext()
+    for name, value in zip(_DECIMAL_FIELDS, before, strict=True):
+        setattr(ctx, name, value)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _set_umask(before: Any) -> None:
+    if type(before) is int:
+        os.umask(before)
+
+
+def _set_faulthandler(before: Any) -> None:
+    if before is False:
+        faulthandler.disable()
+    elif before is True and not faulthandler.is_enabled():
+        faulthandler.enable(file=sys.__stderr__ or sys.stderr)
+
+
+#: The default asyncio policy, created lazily by the first ``get_event_loop_policy()``:
+#: that creation is not a change.
+DEFAULT_POLICY: Any = type("DefaultPolicy", (), {"__repr__": lambda self: "<default policy>"})()
+
+
+_EVENTS_NS: list[Any] = [None]  # asyncio.events' namespace, once imported
+
+
+def _policy_object() -> Any:
+    ns = _EVENTS_NS[0]
+    if ns is None:
+        module = sys.modules.get("asyncio.events")
+        if module is None:
+            return None
+        ns = _EVENTS_NS[0] = safe.module_dict(module) or {}
+    return ns.get("_event_loop_policy")
+
+
+def _asyncio_policy() -> Any:
+    policy = _policy_object()
+    if policy is None or type(policy) is _DEFAULT_POLICY_TYPE[0]:
+        return DEFAULT_POLICY
+    if _DEFAULT_POLICY_TYPE[0] is None:
+        _DEFAULT_POLICY_TYPE[0] = _default_policy_type()
+        if type(policy) is _DEFAULT_POLICY_TYPE[0]:
+            return DEFAULT_POLICY
+    return policy
+
+
+_DEFAULT_POLICY_TYPE: list[Any] = [None]
+
+
+def _set_asyncio_policy(before: Any) -> None:
+    module = sys.modules.get("asyncio.events")
+    ns = safe.module_dict(module) if module is not None else None
+    if ns is not None and before is not DEFAULT_POLICY:
+        ns["_event_loop_policy"] = before
+    elif ns is not None and type(ns.get("_event_loop_policy")) is not _default_policy_type():
+        ns["_event_loop_policy"] = None
+
+
+def _default_policy_type() -> Any:
+    module = sys.modules.get("asyncio")
+    return getattr(module, "DefaultEventLoopPolicy", None) if module is not None else None
+
+
+_LOCAL_CACHE: list[Any] = [None, None]  # [policy, its thread-local loop holder]
+
+
+def _loop_local() -> Any:
+    policy = _policy_object()
+    if policy is None:
+        return None
+    if _LOCAL_CACHE[0] is policy:
+        return _LOCAL_CACHE[1]
+    pdict = safe.instance_dict(policy)
+    local = pdict.get("_local") if pdict is not None else None
+    if local is None or safe.defining_module(type(local)) != "asyncio.events":
+        local = None
+    _LOCAL_CACHE[0], _LOCAL_CACHE[1] = policy, local
+    return local
+
+
+def _asyncio_loop() -> Any:
+    local = _loop_local()
+    return getattr(local, "_loop", None) if local is not None else None
+
+
+def _set_asyncio_loop(before: Any) -> None:
+    local = _loop_local()
+    if local is not None:
+        local._loop = before
+
+
+def _describe_loop(before: Any, after: Any) -> str:
+    if after is None or after is MISSING:
+        return f"current event loop unset (was {safe.safe_repr(before)})"
+    ldict = safe.instance_dict(after) or {}
+    state = "closed" if ldict.get("_closed") is True else "still open"
+    return f"event loop {safe.safe_repr(after)} left set as current, {state}"
+
+
+def _children() -> Any:
+    """True when this process has a child (running, or exited and not waited for).
+
+    ``waitid(..., WNOWAIT)`` only looks: nothing is reaped.
+    """
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)  # type: ignore[attr-defined]
+    except ChildProcessError:
+        return False
+    except (OSError, AttributeError):
+        return None
+    return True
+
+
+def _child_pids() -> list[str]:
+    pids: list[str] = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as fh:
+                pids.extend(fh.read().split())
+    except OSError:
+        pass
+    return pids
+
+
+def _describe_children(before: Any, after: Any) -> str:
+    if after is True:
+        pids = _child_pids()
+        shown = ", ".join(pids[:5]) if pids else "?"
+        return f"child processes left running or not waited for (pids {shown}); not restorable"
+    return f"child processes {safe.safe_repr(before)} -> {safe.safe_repr(after)}"
+
+
+def _describe_value(before: Any, after: Any) -> str:
+    return f"{_short(before)} -> {_short(after)}"
+
+
+def _short(value: Any) -> str:
+    if value is MISSING:
+        return "<missing>"
+    if type(value) is tuple:
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return safe.safe_repr(value, 60)
+
+
+def process_slots(pytest_restores_warnings: bool) -> list[Slot]:
+    """Every default single-value surface. Objects are looked up at read time, except
+    the lists that are refilled in place (their original objects are kept)."""
+    slots = [
+        Slot("os.getcwd()", "cwd", _cwd, "eq", _chdir, _describe_value),
+        Slot("sys.path", "sys-path", lambda: sys.path, "seq", put_back_list(sys, "path", sys.path),
+             source=(sys, "path")),
+        Slot("sys.meta_path", "import-hooks", lambda: sys.meta_path, "seq",
+             put_back_list(sys, "meta_path", sys.meta_path), source=(sys, "meta_path")),
+        Slot("sys.path_hooks", "import-hooks", lambda: sys.path_hooks, "seq",
+             put_back_list(sys, "path_hooks", sys.path_hooks), source=(sys, "path_hooks")),
+        Slot("sys.argv", "sys-argv", lambda: sys.argv, "seq", put_back_list(sys, "argv", sys.argv),
+             source=(sys, "argv")),
+    ]
+    for name in ("stdin", "stdout", "stderr"):
+        slots.append(Slot(f"sys.{name}", "std-streams", _getter(sys, name), "is", _setattr(sys, name),
+                          source=(sys, name)))
+    for owner, name, label in ((sys, "excepthook", "sys"), (sys, "unraisablehook", "sys"),
+                               (threading, "excepthook", "threading")):
+        slots.append(Slot(f"{label}.{name}", "excepthook", _getter(owner, name), "is",
+                          _setattr(owner, name), source=(owner, name)))
+    slots += [
+        Slot("sys.gettrace()", "trace-hook", sys.gettrace, "is", sys.settrace),
+        Slot("sys.getprofile()", "trace-hook", sys.getprofile, "is", sys.setprofile),
+        Slot("threading.settrace()", "trace-hook", _getter(threading, "_trace_hook"), "is",
+             _setattr(threading, "_trace_hook"), source=(threading, "_trace_hook")),
+        Slot("threading.setprofile()", "trace-hook", _getter(threading, "_profile_hook"), "is",
+             _setattr(threading, "_profile_hook"), source=(threading, "_profile_hook")),
+    ]
+    filters: list[Any] = warnings.filters  # type: ignore[assignment]
+    if pytest_restores_warnings:
+        # pytest runs each test inside catch_warnings(): a copy of the filters that it
+        # throws away afterwards. Only the original list can carry a change out of a test.
+        slots.append(Slot("warnings.filters", "warnings", lambda: filters, "seq",
+                          _refill_filters(filters)))
+    else:
+        slots.append(Slot("warnings.filters", "warnings", lambda: warnings.filters, "seq",
+                          _refill_filters(filters)))
+        slots.append(Slot("warnings.showwarning", "warnings", _getter(warnings, "showwarning"), "is",
+                          _setattr(warnings, "showwarning"), source=(warnings, "showwarning")))
+    slots += [
+        Slot("socket.getdefaulttimeout()", "socket-timeout", _socket_timeout, "eq",
+             _set_socket_timeout, _describe_value),
+        Slot("locale.setlocale()", "locale", _locale, "eq", _set_locale, _describe_value),
+        Slot("time.tzname", "timezone", _timezone, "eq", _tzset, _describe_value),
+        Slot("decimal.getcontext()", "decimal", _decimal, "eq", _set_decimal, _describe_value),
+        Slot("sys.getrecursionlimit()", "recursion-limit", sys.getrecursionlimit, "eq",
+             sys.setrecursionlimit, _describe_value),
+        Slot("os.umask()", "umask", _umask, "eq", _set_umask, _describe_value),
+        Slot("faulthandler.is_enabled()", "faulthandler", faulthandler.is_enabled, "eq",
+             _set_faulthandler, _describe_value),
+        Slot("asyncio event loop policy", "asyncio", _asyncio_policy, "is", _set_asyncio_policy),
+        Slot("asyncio current event loop", "asyncio", _asyncio_loop, "is", _set_asyncio_loop,
+             _describe_loop),
+        Slot("child processes", "child-process", _children, "eq", None, _describe_children,
+             at_marks=False, detail={NOT_RESTORABLE: "not restorable: leakwatch never kills processes"},
+             silent_if=lambda after: after is not True),
+    ]
+    return slots
+
+
+def _getter(owner: Any, name: str) -> Callable[[], Any]:
+    ns = safe.module_dict(owner)
+    if ns is not None:
+        get = ns.get
+        return lambda: get(name)
+    return lambda: getattr(owner, name, None)
+
+
+def _refill_filters(original: list[Any]) -> Callable[[Any], None]:
+    put_back = put_back_list(warnings, "filters", original)
+
+    def restore(before: Any) -> None:
+        if warnings.filters is original:
+            put_back(before)
+        elif type(before) is SeqState:
+            original[:] = list(before)  # inside pytest's catch_warnings: fix the real list only
+        mutated = getattr(warnings, "_filters_mutated", None)
+        if mutated is not None:
+            mutated()
+
+    return restore
+
+
+#: The signals code under test installs handlers for (``SIGRTMIN``+ and the rest
+#: are left out: each read is a C call, and 13 cost well under a µs).
+_STANDARD_SIGNALS: tuple[int, ...] = tuple(
+    int(getattr(signal, name)) for name in
+    ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+     "SIGCHLD", "SIGCONT", "SIGTSTP", "SIGWINCH", "SIGXCPU", "SIGBREAK")
+    if hasattr(signal, name)
+)
+
+#: The C function: ``signal.getsignal`` converts to enums in Python (20x slower).
+_getsignal: Callable[[int], Any] = getattr(__import__("_signal"), "getsignal", signal.getsignal)
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return str(sig)
+
+
+class SlotProbe:
+    """Reads every slot at each boundary; reports the ones that changed.
+
+    Cost is what keeps this default. Slots are ordered: module attributes first
+    (read with one ``operator.attrgetter`` call per module), then other identity
+    and list slots, then value slots. A pass checks identities with one
+    ``map(operator.is_)``, each list's items the same way, and the value slots
+    with one list ``==`` (builtin scalars the readers built: C equality). Only
+    when something differs is each slot looked at. Phase marks read the identity
+    and list slots and the value slots except child processes (dated at the poll), once
+    per test, at the end of setup.
+    """
+
+    name = "process-state"
+
+    def __init__(self, slots: list[Slot], report_quiet: Callable[[], bool] = lambda: True) -> None:
+        sourced = [s for s in slots if s.source is not None and s.mode != "eq"]
+        names: dict[int, list[str]] = {}
+        owners: list[Any] = []
+        for slot in sourced:
+            owner, attr = slot.source  # type: ignore[misc]
+            if id(owner) not in names:
+                owners.append(owner)
+                names[id(owner)] = []
+            names[id(owner)].append(attr)
+        grouped = [s for o in owners for s in sourced if s.source[0] is o]  # type: ignore[index]
+        rest = [s for s in slots if s not in grouped and s.mode != "eq"]
+        eq_marked = [s for s in slots if s.mode == "eq" and s.at_marks]
+        ordered = grouped + rest + eq_marked + [s for s in slots if s.mode == "eq" and not s.at_marks]
+        self.slots = ordered
+        #: Whether a ``silent_if`` change (children all gone) is worth a change now: only
+        #: when a fixture window is open; otherwise a later test's clean-up would cancel
+        #: the earlier test's pending leak.
+        self.report_quiet = report_quiet
+        self._getters = [(o, operator.attrgetter(*names[id(o)])) for o in owners]
+        self._single = [len(names[id(o)]) == 1 for o in owners]
+        self._rest_reads = [s.read for s in rest]
+        self._eq_reads = [s.read for s in ordered if s.mode == "eq"]
+        self._reads = [s.read for s in ordered]
+        self._modes = [s.mode for s in ordered]
+        self._k = len(grouped) + len(rest)
+        self._seq = [i for i, s in enumerate(ordered) if s.mode == "seq"]
+        #: Value slots also read at phase marks (all but the dearest, child processes).
+        self._cwd = list(range(self._k, self._k + len(eq_marked)))
+        self._marked_eq_reads = [s.read for s in eq_marked]
+        self._values: list[Any] = []
+        self._states: list[Any] = []
+        self._mark_values: list[Any] = []
+        self._mark_states: list[Any] = []
+        self._phases: dict[int, str] = {}
+        self._flat: Any = None  # (states list, lengths, flat items) of the poll snapshot
+        #: Phase given to a change not seen at the setup/call mark: "call". Marks are read
+        #: once per test (at the end of setup), not at every boundary: half the cost, and a
+        #: change made during teardown is dated "call" (teardowns mostly put things back).
+        self._undated: str | None = None
+
+    def _read_identity(self) -> list[Any]:
+        out: list[Any] = []
+        for (owner, getter), single in zip(self._getters, self._single, strict=True):
+            if single:
+                out.append(getter(owner))
+            else:
+                out.extend(getter(owner))
+        out.extend([read() for read in self._rest_reads])
+        return out
+
+    def _read_all(self) -> list[Any]:
+        out = self._read_identity()
+        out.extend([read() for read in self._eq_reads])
+        return out
+
+    def start(self) -> None:
+        self._values = self._read_all()
+        self._states = [seq_state(v) if m == "seq" else v for v, m in zip(self._values, self._modes,
+                                                                          strict=True)]
+        self._mark_values = list(self._values)
+        self._mark_states = list(self._states)
+
+    def _same(self, i: int, value: Any, obj: Any, state: Any) -> bool:
+        mode = self._modes[i]
+        if mode == "is":
+            return value is obj
+        if mode == "eq":
+            return bool(value == obj)
+        return seq_same(value, state, obj)
+
+    def _unchanged(self, values: list[Any], old: list[Any], states: list[Any]) -> bool:
+        k = self._k
+        if not all(map(_is, values[:k], old[:k])) or values[k:] != old[k:]:
+            return False
+        return self._lists_unchanged(values, states)
+
+    def _lists_unchanged(self, values: list[Any], states: list[Any]) -> bool:
+        """The watched lists (same objects as before, so exact lists) hold the same items:
+        their lengths as one tuple, their items as one flat identity pass."""
+        seq = self._seq
+        if not seq:
+            return True
+        lists = [values[i] for i in seq]
+        flat = self._flat if states is self._states else None
+        if flat is None or flat[0] is not states:
+            flat = (states, tuple(len(states[i]) for i in seq),
+                    tuple(chain.from_iterable([states[i] for i in seq])))
+            if states is self._states:
+                self._flat = flat
+        if tuple(map(len, lists)) != flat[1]:
+            return False
+        return all(map(_is, chain.from_iterable(lists), flat[2]))
+
+    def _lists_look_unchanged(self, values: list[Any], states: list[Any]) -> bool:
+        """At phase marks: lengths and first/last items only (the poll checks every item)."""
+        for i in self._seq:
+            now, state = values[i], states[i]
+            if len(now) != len(state) or (state and (now[0] is not state[0] or now[-1] is not state[-1])):
+                return False
+        return True
+
+    def mark(self, phase_ended: str) -> None:
+        if phase_ended != "setup":
+            return  # see _undated: one read per test at the setup/call boundary is enough
+        self._undated = "call"
+        values, states = self._mark_values, self._mark_states
+        now = self._read_identity()
+        now.extend([read() for read in self._marked_eq_reads])
+        k = self._k
+        if all(map(_is, now[:k], values[:k])) and now[k:] == values[k:len(now)] \
+                and self._lists_look_unchanged(now, states):
+            return
+        indexes = list(range(k)) + self._cwd
+        for value, i in zip(now, indexes, strict=True):
+            if not self._same(i, value, values[i], states[i]):
+                self._phases[i] = phase_ended
+                values[i] = value
+                states[i] = seq_state(value) if self._modes[i] == "seq" else value
+
+    def poll(self) -> list[Change]:
+        out: list[Change] = []
+        values, states = self._values, self._states
+        now = self._read_all()
+        if self._unchanged(now, values, states):
+            self._undated = None
+            if self._phases:
+                self._phases = {}
+                self._mark_values = list(values)
+                self._mark_states = list(states)
+            return out
+        for i, value in enumerate(now):
+            if self._same(i, value, values[i], states[i]):
+                continue
+            state = seq_state(value) if self._modes[i] == "seq" else value
+            silent_if = self.slots[i].silent_if
+            if silent_if is None or not silent_if(state) or self.report_quiet():
+                out.append(self._change(i, states[i], state))
+            values[i] = value
+            states[i] = state
+        self._flat = None
+        self._phases = {}
+        self._undated = None
+        self._mark_values = list(values)
+        self._mark_states = list(states)
+        return out
+
+    def _change(self, i: int, before: Any, after: Any) -> Change:
+        slot = self.slots[i]
+        extra: dict[str, Any] = {"restore": slot.restore, "probe": self.name}
+        if slot.describe is not None:
+            extra["describe"] = slot.describe
+        if slot.detail:
+            extra["detail"] = slot.detail
+        phase = self._phases.get(i, self._undated if slot.at_marks else None)
+        if phase is not None:
+            extra["phase"] = phase
+        if slot.silent_if is not None and slot.silent_if(after):
+            extra["silent"] = True
+        container = "list" if slot.mode == "seq" and type(before) is SeqState \
+            and type(after) is SeqState else "process"
+        return Change(slot.subject, slot.kind, before, after, container, None, None, extra)
+
+
+class SignalsProbe:
+    """Python-level signal handlers of the standard signals, read in one pass."""
+
+    name = "signals"
+
+    def __init__(self) -> None:
+        self._signals = _STANDARD_SIGNALS
+        self._state: tuple[Any, ...] = ()
+        self._mark_state: tuple[Any, ...] = ()
+        self._phases: dict[int, str] = {}
+        self._undated: str | None = None
+
+    def _read(self) -> tuple[Any, ...]:
+        return tuple(map(_getsignal, self._signals))
+
+    def start(self) -> None:
+        self._state = self._mark_state = self._read()
+
+    def mark(self, phase_ended: str) -> None:
+        if phase_ended != "setup":
+            return  # once per test, as SlotProbe: later changes are dated "call"
+        self._undated = "call"
+        now = self._read()
+        if not all(map(_same_obj, now, self._mark_state)):
+            for sig, a, b in zip(self._signals, now, self._mark_state, strict=True):
+                if a is not b:
+                    self._phases[sig] = phase_ended
+            self._mark_state = now
+
+    def poll(self) -> list[Change]:
+        now = self._read()
+        old = self._state
+        if all(map(_same_obj, now, old)):
+            self._undated = None
+            return []
+        out: list[Change] = []
+        for sig, after, before in zip(self._signals, now, old, strict=True):
+            if after is before:
+                continue
+            extra: dict[str, Any] = {"restore": _signal_restore(sig), "probe": self.name}
+            phase = self._phases.get(sig, self._undated)
+            if phase is not None:
+                extra["phase"] = phase
+            out.append(Change(f"signal.getsignal({_signal_name(sig)})", "signal", before, after,
+                              "process", None, None, extra))
+        self._state = self._mark_state = now
+        self._phases = {}
+        self._undated = None
+        return out
+
+
+def _same_obj(a: Any, b: Any) -> bool:
+    return a is b
+
+
+def _signal_restore(sig: int) -> Callable[[Any], None]:
+    def restore(before: Any) -> None:
+        if before is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(sig, before)
+
+    return restore

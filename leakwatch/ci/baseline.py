@@ -1,0 +1,97 @@
+"""Baselines: the leaks a legacy suite already has, accepted by stable id.
+
+A big suite cannot fix every leak before turning the gate on. The baseline file
+lists the ids of accepted findings (ids hold no line numbers and no values, so
+editing code around a leak does not make it "new"); the gate then fails only on
+findings whose id is not in it, and the summary says what was fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FORMAT = "leakwatch-baseline/1"
+OPTION = "--leakwatch-baseline"
+
+
+@dataclass
+class Comparison:
+    """Known (in the baseline and seen), new (seen, not in it), fixed (in it, not seen)."""
+
+    known: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"leakwatch baseline: {len(self.known)} known, {len(self.new)} new, "
+                f"{len(self.fixed)} fixed")
+
+    def to_json(self, path: Path, updated: bool) -> dict[str, Any]:
+        return {"file": str(path), "updated": updated, "known": len(self.known),
+                "new": len(self.new), "fixed": len(self.fixed), "new_ids": self.new,
+                "fixed_ids": self.fixed}
+
+
+def load(path: Path) -> dict[str, dict[str, Any]]:
+    """id -> entry; a missing, unreadable or malformed file is a usage error naming the option."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise pytest.UsageError(
+            f"{OPTION}: {str(path)!r} does not exist; create it with "
+            "--leakwatch-update-baseline (records this run's leaks as accepted)") from None
+    except OSError as exc:
+        raise pytest.UsageError(f"{OPTION}: cannot read {str(path)!r}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{OPTION}: {str(path)!r} is not valid JSON: {exc}") from None
+    entries = data.get("leaks") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(entries, list) \
+            or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries):
+        raise pytest.UsageError(
+            f"{OPTION}: {str(path)!r} is not a leakwatch baseline (expected "
+            f'{{"format": "{FORMAT}", "leaks": [{{"id": ...}}, ...]}}); '
+            "rewrite it with --leakwatch-update-baseline")
+    return {e["id"]: e for e in entries}
+
+
+def entries_from_report(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings worth accepting (leaks and warnings), with enough to read the file by eye."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in report.get("leaks", []):
+        if f.get("severity") == "info":
+            continue
+        out[f["id"]] = {"id": f["id"], "kind": f["kind"], "test": f["test"], "subject": f["subject"]}
+    return [out[k] for k in sorted(out)]
+
+
+def write(path: Path, report: dict[str, Any]) -> None:
+    """Atomic, sorted by id, so the file diffs cleanly in review."""
+    data = {"format": FORMAT, "leaks": entries_from_report(report)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def compare(accepted: set[str], report: dict[str, Any]) -> Comparison:
+    seen = {e["id"] for e in entries_from_report(report)}
+    return Comparison(known=sorted(seen & accepted), new=sorted(seen - accepted),
+                      fixed=sorted(accepted - seen))

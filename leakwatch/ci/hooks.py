@@ -1,0 +1,266 @@
+"""The CI plugin object: one per enabled session, registered by ``leakwatch.ci.register``.
+
+It plays one of three roles. In a plain run and in the xdist controller it owns
+the outputs (SARIF, GitHub, baseline) and the baseline gate; in an xdist worker
+it only labels findings with the worker and its test order and hands the
+worker's report to the controller. Every hook body is guarded: a fault here is
+one leakwatch warning, never a changed test outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..collector import Collector
+from ..findings import Finding
+from ..gate import Gate
+from ..report import github, sarif
+from . import baseline as baseline_mod
+from . import xdist
+from .marker import MarkerFilter
+
+
+def _path(config: pytest.Config, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def _check_writable(option: str, path: Path) -> None:
+    if path.is_dir():
+        raise pytest.UsageError(f"{option}: {str(path)!r} is a directory; give a file path")
+    parent = path.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise pytest.UsageError(f"{option}: cannot write {str(path)!r}: directory {str(parent)!r} "
+                                "does not exist or is not writable")
+
+
+class CIPlugin:
+    def __init__(self, config: pytest.Config, collector: Collector, gate: Gate | None) -> None:
+        self.config = config
+        self.collector = collector
+        self.gate = gate
+        self.worker = xdist.worker_id(config)
+        #: Run order: {nodeid, outcome, line} (plus worker in the controller's merged list).
+        self.tests: list[dict[str, Any]] = []
+        self._index: dict[str, int] = {}
+        self._lines: dict[str, int] = {}
+        self.worker_tests: dict[str, list[dict[str, Any]]] = {}
+        self.worker_extras: dict[str, list[Any]] = {}
+        self.markers = MarkerFilter()
+        baseline_opt = config.getoption("leakwatch_baseline", None) or config.getini("leakwatch_baseline")
+        self.baseline_path = _path(config, baseline_opt) if baseline_opt else None
+        self.update_baseline = bool(config.getoption("leakwatch_update_baseline", False))
+        sarif_opt = config.getoption("leakwatch_sarif", None) or config.getini("leakwatch_sarif")
+        self.sarif_path = _path(config, sarif_opt) if sarif_opt else None
+        self.accepted: set[str] | None = None
+        self.comparison: baseline_mod.Comparison | None = None
+        collector.filters.append(self.markers)
+        collector.observers.append(self)
+        collector.report_extras["tests"] = self.test_list
+        collector.report_extras["baseline"] = self.baseline_json
+        if self.worker is not None:
+            collector.outputs.append(self.send_to_controller)
+        else:
+            collector.outputs.append(self.baseline_output)
+            collector.outputs.append(self.sarif_output)
+            collector.outputs.append(self.github_output)
+
+    @property
+    def controller(self) -> bool:
+        """Asked late: xdist registers its controller plugin after leakwatch's configure."""
+        return xdist.is_controller(self.config)
+
+    # -- start-up validation (UsageError: exit 4, before any test) -----------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.worker is not None:
+            return
+        try:
+            self._validate()
+        except pytest.UsageError:
+            raise
+        except Exception:  # noqa: BLE001 - any other fault is one leakwatch warning
+            with self.collector.guard("ci"):
+                raise
+
+    def _validate(self) -> None:
+        if self.update_baseline and self.baseline_path is None:
+            raise pytest.UsageError("--leakwatch-update-baseline needs --leakwatch-baseline=FILE "
+                                    "(or ini leakwatch_baseline)")
+        if self.sarif_path is not None:
+            _check_writable("--leakwatch-sarif", self.sarif_path)
+        if self.baseline_path is None:
+            return
+        if self.update_baseline:
+            _check_writable(baseline_mod.OPTION, self.baseline_path)
+            try:
+                self.accepted = set(baseline_mod.load(self.baseline_path))
+            except pytest.UsageError:
+                self.accepted = set()  # about to be rewritten: a missing or broken file is fine
+        else:
+            self.accepted = set(baseline_mod.load(self.baseline_path))
+            if self.gate is not None:
+                self.gate.baseline = set(self.accepted)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        try:
+            self.markers.collect(items)  # UsageError on a bad marker, before any test runs
+        except pytest.UsageError as exc:
+            workeroutput = getattr(self.config, "workeroutput", None)
+            if self.worker is None or not isinstance(workeroutput, dict):
+                raise
+            # An xdist worker raising here crashes the controller's scheduler: run nothing
+            # instead and let the controller raise the usage error (exit 4).
+            workeroutput[xdist.USAGE_ERROR_KEY] = str(exc)
+            items[:] = []
+            return
+        except Exception:  # noqa: BLE001 - a bug of ours: one warning, the run goes on
+            with self.collector.guard("marker"):
+                raise
+        with self.collector.guard("ci"):
+            for item in items:
+                line = item.location[1]
+                if isinstance(line, int):
+                    self._lines[item.nodeid] = line + 1
+
+    # -- the run's order and outcomes ---------------------------------------
+
+    def on_test_begin(self, nodeid: str) -> None:
+        self._index[nodeid] = len(self.tests)
+        entry: dict[str, Any] = {"nodeid": nodeid, "outcome": "passed"}
+        if nodeid in self._lines:
+            entry["line"] = self._lines[nodeid]
+        self.tests.append(entry)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.controller:
+            return  # the controller's list comes from the workers' reports
+        with self.collector.guard("ci"):
+            pos = self._index.get(report.nodeid)
+            if pos is None:
+                return
+            entry = self.tests[pos]
+            if report.failed:
+                entry["outcome"] = "failed" if not hasattr(report, "wasxfail") else "xpassed"
+            elif report.skipped and entry["outcome"] == "passed":
+                entry["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+
+    def on_finding(self, finding: Finding) -> None:
+        if self.worker is None:
+            return
+        pos = self._index.get(finding.test, len(self.tests)) if finding.owner.type == "test" \
+            else len(self.tests)
+        before = [t["nodeid"] for t in self.tests[:pos]]
+        finding.detail["worker"] = self.worker
+        finding.detail["preceding_count"] = len(before)
+        finding.detail["preceding_tests"] = before[-xdist.PRECEDING_CAP:]
+
+    def test_list(self) -> list[dict[str, Any]]:
+        if self.controller:
+            return [t for wid in sorted(self.worker_tests) for t in self.worker_tests[wid]]
+        return [dict(t) for t in self.tests]
+
+    # -- JUnit XML: properties on the leaking test's teardown report ---------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        report = yield
+        if call.when == "teardown":
+            with self.collector.guard("junit"):
+                for f in self.collector.last_test_findings:
+                    if f.owner.type == "test" and f.owner.name == item.nodeid:
+                        report.user_properties.append(
+                            ("leakwatch", f"{f.kind} {f.subject}: {f.change} [{f.id}]"))
+        return report
+
+    # -- xdist ------------------------------------------------------------
+
+    def send_to_controller(self, report: dict[str, Any], config: pytest.Config) -> None:
+        workeroutput = getattr(config, "workeroutput", None)
+        if isinstance(workeroutput, dict):
+            workeroutput[xdist.WORKEROUTPUT_KEY] = xdist.worker_payload(report)
+
+    @pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown (INTERNALERROR) without xdist
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        output = getattr(node, "workeroutput", None)
+        if isinstance(output, dict) and isinstance(output.get(xdist.USAGE_ERROR_KEY), str):
+            raise pytest.UsageError(output[xdist.USAGE_ERROR_KEY])
+        with self.collector.guard("xdist"):
+            wid = str(getattr(getattr(node, "gateway", None), "id", "gw?"))
+            output = getattr(node, "workeroutput", None) or {}
+            payload = output.get(xdist.WORKEROUTPUT_KEY) if isinstance(output, dict) else None
+            if error or not isinstance(payload, str):
+                self.collector.mark_incomplete(f"no leakwatch report from xdist worker {wid}"
+                                               + (f" ({error})" if error else ""))
+                return
+            report = xdist.merge(self.collector, wid, payload)
+            self.worker_tests[wid] = report["tests"]
+            for key, values in xdist.extra_lists(report).items():
+                self._merge_extra(key, values)
+
+    def _merge_extra(self, key: str, values: list[Any]) -> None:
+        """Workers' ``victims`` (and other sub-plugin lists) join the controller's own."""
+        merged = self.worker_extras.get(key)
+        if merged is None:
+            merged = self.worker_extras[key] = []
+            own = self.collector.report_extras.get(key)
+
+            def combined() -> list[Any]:
+                mine = own() if own is not None else None
+                return (list(mine) if isinstance(mine, list) else []) + merged
+
+            self.collector.report_extras[key] = combined
+        merged.extend(values)
+
+    # -- outputs (plain run and controller) ----------------------------------
+
+    def baseline_json(self) -> dict[str, Any] | None:
+        if self.comparison is None or self.baseline_path is None:
+            return None
+        return self.comparison.to_json(self.baseline_path, self.update_baseline)
+
+    def baseline_output(self, report: dict[str, Any], config: pytest.Config) -> None:
+        if self.baseline_path is None or self.accepted is None:
+            return
+        self.comparison = baseline_mod.compare(self.accepted, report)
+        report["baseline"] = self.baseline_json()
+        if self.update_baseline:
+            baseline_mod.write(self.baseline_path, report)
+            if self.gate is not None:
+                self.gate.baseline = {e["id"] for e in baseline_mod.entries_from_report(report)}
+
+    def sarif_output(self, report: dict[str, Any], config: pytest.Config) -> None:
+        if self.sarif_path is not None:
+            sarif.write(self.sarif_path, report)
+
+    def github_output(self, report: dict[str, Any], config: pytest.Config) -> None:
+        if not github.enabled():
+            return
+        lines = github.workflow_commands(report)
+        tr = config.pluginmanager.get_plugin("terminalreporter")
+        for line in lines:
+            if tr is not None:
+                tr.write_line(line)  # starts a fresh line: a command must begin one
+            else:  # pragma: no cover - -p no:terminal
+                sys.stdout.write(line + "\n")
+        github.write_step_summary(report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.worker is not None or self.comparison is None:
+            return
+        with self.collector.guard("ci"):
+            line = self.comparison.line()
+            if self.update_baseline and self.baseline_path is not None:
+                line += f" (written to {self.baseline_path})"
+            terminalreporter.write_line(line)
+

@@ -1,0 +1,178 @@
+"""Findings about how patches were made, not just what they left behind.
+
+* ``patch-target-miss``: ``patch("a.b.name")`` replaced ``a.b.name`` but other
+  watched modules hold the same object under their own name (``from a.b import
+  name``); code there calls the original. Patch where the name is looked up.
+* ``patch-over-mock``: the original a patch replaces is itself a mock an earlier
+  test left behind; the test "passes" against a mock of a mock.
+* ``monkeypatch-not-undone``: ``pytest.MonkeyPatch()`` created by hand (not the
+  fixture, not ``MonkeyPatch.context()``) with changes still registered when its
+  test or fixture ended: nobody called ``undo()``.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from typing import Any
+
+from .. import interceptors, safe
+from ..findings import Finding, Origin
+
+TARGET_MISS = "patch-target-miss"
+OVER_MOCK = "patch-over-mock"
+NOT_UNDONE = "monkeypatch-not-undone"
+
+
+class Patches:
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+        self._index: dict[int, list[tuple[str, str]]] = {}
+        self._index_size = -1
+
+    # -- patch-target-miss / patch-over-mock -------------------------------------
+
+    def on_patch(self, record: interceptors.PatchRecord, new: Any) -> None:
+        owner_record = self.tracer.current_record()
+        if owner_record is None:
+            return
+        target_name = _target_name(record.target)
+        attribute = record.attribute
+        if target_name is None or type(attribute) is not str:
+            return
+        path = f"{target_name}.{attribute}"
+        original = record.original
+        if safe.is_mock(original):
+            self._over_mock(owner_record, path, original, record.origin)
+        elif safe.is_module(record.target):
+            self._target_miss(owner_record, target_name, attribute, path, original, record.origin)
+
+    def _over_mock(self, owner_record: Any, path: str, original: Any, origin: Origin | None) -> None:
+        label = owner_record.owner.label()
+        left = interceptors.patch_origin(original)
+        by: str | None = left.started_by[0] if left is not None and left.started_by else None
+        where = left.origin if left is not None else None
+        if by is None:
+            for finding in reversed(self.tracer.collector.findings):
+                if finding.kind == "mock" and finding.subject == path:
+                    by, where = finding.owner.label(), finding.origin
+                    break
+        if by is None or by == label:
+            return
+        at = f" (started at {self.tracer.short(where)})" if where is not None else ""
+        text = (f"patched over {safe.safe_repr(original)}, a mock left by {by}{at}: this test runs "
+                f"against a mock of a mock; fix the earlier test")
+        detail = {"shape": "over-mock", "group": f"{path} over-mock", "left_by": by,
+                  "left_at": where.short() if where is not None else None}
+        self.tracer.emit(owner_record, Finding(owner_record.owner, OVER_MOCK, path, text, "warning",
+                                               self.tracer.phase(owner_record), detail, origin))
+
+    def _target_miss(self, owner_record: Any, target_name: str, attribute: str, path: str,
+                     original: Any, origin: Origin | None) -> None:
+        cls = type(original)
+        if not (cls is types.FunctionType or cls is types.BuiltinFunctionType or safe.is_class(original)):
+            return  # scalars and shared singletons would match everywhere
+        misses = []
+        for module, name in self._holders(original):
+            if module == target_name or self.tracer.collector.filter.is_test_module(module):
+                continue
+            node = self.tracer.graph_module(module)
+            if node is not None and node.obj.get(name) is original:
+                misses.append(f"{module}.{name}")
+        if not misses:
+            return
+        misses.sort()
+        text = (f"patched {path}, but {', '.join(misses[:3])}"
+                f"{f' (+{len(misses) - 3} more)' if len(misses) > 3 else ''} still hold"
+                f"{'s' if len(misses) == 1 else ''} the original (bound by 'from {target_name} import "
+                f"{attribute}'): code there is not patched; patch {misses[0]!r} instead")
+        detail = {"shape": "miss", "group": f"{path} miss", "untouched": misses[:20],
+                  "patch_instead": misses[:20]}
+        self.tracer.emit(owner_record, Finding(owner_record.owner, TARGET_MISS, path, text, "warning",
+                                               self.tracer.phase(owner_record), detail, origin))
+
+    def _holders(self, obj: Any) -> list[tuple[str, str]]:
+        """Watched (module, name) bindings of functions and classes, indexed by identity.
+
+        Rebuilt only when the number of watched modules changes; candidates are
+        checked against the live namespace before being reported.
+        """
+        graph = self.tracer.collector.graph
+        if graph is None:
+            return []
+        if len(graph.modules) != self._index_size:
+            index: dict[int, list[tuple[str, str]]] = {}
+            for module, ns in graph.module_namespaces():
+                for name, value in list(ns.items()):
+                    cls = type(value)
+                    if cls is types.FunctionType or cls is types.BuiltinFunctionType or \
+                            safe.is_class(value):
+                        index.setdefault(id(value), []).append((module, name))
+            self._index = index
+            self._index_size = len(graph.modules)
+        return self._index.get(id(obj), [])
+
+    # -- monkeypatch-not-undone ------------------------------------------------------
+
+    def owner_ended(self, record: Any) -> None:
+        label = record.owner.label()
+        for key, hand in list(interceptors.hand_monkeypatches.items()):
+            if hand.started_by is None or hand.started_by[0] != label:
+                continue
+            del interceptors.hand_monkeypatches[key]
+            mp = hand.ref()
+            if mp is None:
+                continue
+            changes = _pending_changes(mp)
+            if not changes:
+                continue
+            where = hand.origin.short() if hand.origin is not None else "?"
+            shown = ", ".join(changes[:4]) + (f" (+{len(changes) - 4} more)" if len(changes) > 4 else "")
+            text = (f"pytest.MonkeyPatch() created by hand and never undone: {len(changes)} change"
+                    f"{'s' if len(changes) != 1 else ''} still registered ({shown}); call undo() or "
+                    "use the monkeypatch fixture")
+            detail = {"shape": "not-undone", "group": "MonkeyPatch not undone", "changes": changes[:20]}
+            self.tracer.emit(record, Finding(record.owner, NOT_UNDONE, f"MonkeyPatch@{where}", text,
+                                             "warning", self.tracer.phase(record), detail, hand.origin))
+
+
+def _pending_changes(mp: Any) -> list[str]:
+    ns = safe.instance_dict(mp) or {}
+    out: list[str] = []
+    setattrs = ns.get("_setattr")
+    if type(setattrs) is list:
+        for item in setattrs:
+            if type(item) is tuple and len(item) == 3:
+                out.append(f"setattr {_obj_name(item[0])}.{item[1]}")
+    setitems = ns.get("_setitem")
+    if type(setitems) is list:
+        for item in setitems:
+            if type(item) is tuple and len(item) == 3:
+                if item[0] is os.environ:
+                    out.append(f"setenv {item[1]}" if type(item[1]) is str else "setenv ?")
+                else:
+                    key = item[1] if type(item[1]) in safe.SAFE_SCALARS else "?"
+                    out.append(f"setitem {safe.safe_repr(item[0], 40)}[{key!r}]")
+    if ns.get("_cwd") is not None:
+        out.append("chdir")
+    if ns.get("_savesyspath") is not None:
+        out.append("syspath_prepend")
+    return out
+
+
+def _obj_name(obj: Any) -> str:
+    if safe.is_module(obj):
+        name = (safe.module_dict(obj) or {}).get("__name__")
+        return name if type(name) is str else "?"
+    if safe.is_class(obj):
+        return f"{safe.defining_module(obj) or '?'}.{safe.qualname(obj)}"
+    return safe.safe_repr(obj, 40)
+
+
+def _target_name(target: Any) -> str | None:
+    if safe.is_module(target):
+        name = (safe.module_dict(target) or {}).get("__name__")
+        return name if type(name) is str else None
+    if safe.is_class(target):
+        return f"{safe.defining_module(target) or '?'}.{safe.qualname(target)}"
+    return None

@@ -1,0 +1,267 @@
+"""Process-wide probes (issue 5): each kind found on the right test; the correct pattern gives nothing.
+
+Inner suites run in subprocesses: the polluters really change the process.
+"""
+
+from __future__ import annotations
+
+from conftest import Suite
+
+POLLUTERS = """
+    import asyncio, builtins, decimal, faulthandler, logging, os, signal, socket, subprocess
+    import sys, threading, time, warnings
+
+    ev = threading.Event()
+    PROCS = []
+
+    def test_cwd(tmp_path):
+        os.chdir(tmp_path)
+    def test_sys_path():
+        sys.path.insert(0, "/nonexistent/plugin-dir")
+    class FakeFinder:
+        def find_spec(self, *a, **k):
+            return None
+    def test_meta_path():
+        sys.meta_path.append(FakeFinder())
+    def test_importer_cache():
+        sys.path_importer_cache["/nonexistent/fake"] = FakeFinder()
+    def test_argv():
+        sys.argv.append("--debug")
+    def test_stdout():
+        sys.stdout = open(os.devnull, "w")
+    def test_builtins():
+        builtins.app_helper = len
+    def test_warnings():
+        warnings.simplefilter("error")
+    def test_log_handler():
+        logging.getLogger("app").addHandler(logging.NullHandler())
+    def test_log_level():
+        logging.getLogger().setLevel(logging.CRITICAL)
+    def test_log_disable():
+        logging.disable(logging.INFO)
+    def test_thread():
+        threading.Thread(target=ev.wait, name="poller").start()
+    def test_daemon_thread():
+        threading.Thread(target=ev.wait, name="heartbeat", daemon=True).start()
+    def test_signal():
+        signal.signal(signal.SIGUSR1, lambda *a: None)
+    def test_excepthook():
+        sys.excepthook = lambda *a: None
+    def test_socket_timeout():
+        socket.setdefaulttimeout(3.0)
+    def test_timezone(monkeypatch):
+        os.environ["TZ"] = "UTC+05"
+        time.tzset()
+    def test_decimal():
+        decimal.getcontext().prec = 5
+    def test_recursion_limit():
+        sys.setrecursionlimit(sys.getrecursionlimit() + 100)
+    def test_umask():
+        os.umask(0o077)
+    def test_asyncio_loop():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    def test_child_process():
+        PROCS.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]))
+    def test_faulthandler():
+        faulthandler.disable()
+    def test_zz_cleanup():
+        ev.set()
+        for p in PROCS:
+            p.kill()
+            p.wait()
+    def tracer(*a):
+        return None
+    def test_setprofile():  # last: a later test unsetting it would be that test's change
+        sys.setprofile(tracer)
+"""
+
+EXPECTED = {
+    # kind: (subject, test, severity)
+    "cwd": ("os.getcwd()", "test_cwd", "leak"),
+    "sys-path": ("sys.path", "test_sys_path", "leak"),
+    "import-hooks": ("sys.meta_path", "test_meta_path", "leak"),
+    "sys-argv": ("sys.argv", "test_argv", "leak"),
+    "std-streams": ("sys.stdout", "test_stdout", "leak"),
+    "builtins": ("builtins.app_helper", "test_builtins", "leak"),
+    "warnings": ("warnings.filters", "test_warnings", "leak"),
+    "logging": ("logging.getLogger('app').handlers", "test_log_handler", "leak"),
+    "thread": ("thread 'poller'", "test_thread", "leak"),
+    "daemon-thread": ("thread 'heartbeat'", "test_daemon_thread", "warning"),
+    "signal": ("signal.getsignal(SIGUSR1)", "test_signal", "leak"),
+    "trace-hook": ("sys.getprofile()", "test_setprofile", "leak"),
+    "excepthook": ("sys.excepthook", "test_excepthook", "leak"),
+    "socket-timeout": ("socket.getdefaulttimeout()", "test_socket_timeout", "leak"),
+    "timezone": ("time.tzname", "test_timezone", "leak"),
+    "decimal": ("decimal.getcontext()", "test_decimal", "leak"),
+    "recursion-limit": ("sys.getrecursionlimit()", "test_recursion_limit", "leak"),
+    "umask": ("os.umask()", "test_umask", "leak"),
+    "asyncio": ("asyncio current event loop", "test_asyncio_loop", "leak"),
+    "child-process": ("child processes", "test_child_process", "leak"),
+    "faulthandler": ("faulthandler.is_enabled()", "test_faulthandler", "warning"),
+}
+
+
+def test_every_default_kind_found_on_the_right_test(suite: Suite) -> None:
+    # -s: pytest's capture would otherwise put sys.stdout back itself; -p no:warnings:
+    # without pytest's per-test catch_warnings, a filter really leaks.
+    run = suite.files(**{"test_polluters.py": POLLUTERS}).run("-s", "-p", "no:warnings")
+    run.result.assert_outcomes(passed=25)
+    assert run.report is not None and run.report["errors"] == []
+    for kind, (subject, test, severity) in EXPECTED.items():
+        found = run.find(kind, subject)
+        assert found, f"{kind} {subject} not reported: {[(f['kind'], f['subject']) for f in run.leaks]}"
+        assert [f["test"] for f in found] == [f"test_polluters.py::{test}"], (kind, found)
+        assert found[0]["severity"] == severity, (kind, found[0])
+        # child processes are looked for once per test (a syscall), not at phase boundaries
+        assert found[0]["phase"] == ("teardown" if kind == "child-process" else "call"), found[0]
+    assert run.find("import-hooks", "sys.path_importer_cache['/nonexistent/fake']", "test_importer_cache")
+    assert run.find("logging", "logging.getLogger().level", "test_log_level")
+    assert run.find("logging", "logging.disable()", "test_log_disable")
+    thread = run.find("thread", "thread 'poller'")[0]
+    assert "non-daemon thread still running" in thread["change"] and "not restorable" in thread["change"]
+    assert "CRITICAL" in run.find("logging", "logging.getLogger().level")[0]["change"]
+    # threads ending and children reaped in the clean-up test are not its changes
+    assert run.by_test("test_zz_cleanup") == []
+
+
+CORRECT = """
+    import asyncio, builtins, decimal, logging, os, signal, socket, subprocess, sys
+    import threading, warnings
+    import pytest
+
+    @pytest.fixture
+    def usr1_handler():
+        old = signal.signal(signal.SIGUSR1, lambda *a: None)
+        yield
+        signal.signal(signal.SIGUSR1, old)
+
+    @pytest.fixture(scope="module")
+    def module_cwd(tmp_path_factory):
+        old = os.getcwd()
+        os.chdir(tmp_path_factory.mktemp("m"))
+        yield
+        os.chdir(old)
+
+    def test_chdir(monkeypatch, tmp_path):
+        monkeypatch.chdir(tmp_path)
+    def test_module_cwd(module_cwd):
+        pass
+    def test_syspath(monkeypatch, tmp_path):
+        monkeypatch.syspath_prepend(str(tmp_path))
+    def test_argv(monkeypatch):
+        monkeypatch.setattr(sys, "argv", ["prog", "--x"])
+    def test_print(capsys):
+        print("hello")
+        assert capsys.readouterr().out == "hello\\n"
+    def test_builtins(monkeypatch):
+        monkeypatch.setattr(builtins, "open", lambda *a, **k: None)
+    def test_warnings_inside_pytest():
+        warnings.simplefilter("error")  # pytest's catch_warnings throws this away
+    def test_catch_warnings():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+    def test_caplog(caplog):
+        caplog.set_level(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger="app.db")
+        logging.getLogger("app").info("hi")
+    def test_handler_removed():
+        handler = logging.NullHandler()
+        logging.getLogger("app").addHandler(handler)
+        logging.getLogger("app").removeHandler(handler)
+    def test_new_logger():
+        logging.getLogger("brand.new.logger").debug("x")
+    def test_thread_joined():
+        t = threading.Thread(target=lambda: None, name="short")
+        t.start()
+        t.join()
+    def test_signal(usr1_handler):
+        pass
+    def test_socket_timeout():
+        old = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(1.0)
+        socket.setdefaulttimeout(old)
+    def test_decimal():
+        with decimal.localcontext() as ctx:
+            ctx.prec = 3
+    def test_recursion():
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(old + 1)
+        sys.setrecursionlimit(old)
+    def test_asyncio_run():
+        asyncio.run(asyncio.sleep(0))
+    def test_subprocess_waited():
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    def test_excepthook(monkeypatch):
+        monkeypatch.setattr(sys, "excepthook", lambda *a: None)
+"""
+
+
+def test_correct_patterns_yield_nothing(suite: Suite) -> None:
+    run = suite.files(**{"test_correct.py": CORRECT}).run()
+    run.result.assert_outcomes(passed=19)
+    assert run.report is not None and run.report["errors"] == []
+    assert run.leaks == [], [(f["test"], f["kind"], f["subject"], f["change"]) for f in run.leaks]
+
+
+def test_probe_failure_is_contained(suite: Suite) -> None:
+    """A surface that raises is one leakwatch warning; the run and its outcome go on."""
+    run = suite.files(**{"test_x.py": """
+        import sys
+        def test_breaks_cwd_read(monkeypatch):
+            monkeypatch.setattr("os.getcwd", lambda: 1 / 0)
+            sys.path.append("/nonexistent/after-break")
+        def test_after():
+            pass
+    """}).run()
+    run.result.assert_outcomes(passed=2)
+    assert run.report is not None
+    assert run.find("sys-path", "sys.path", "test_breaks_cwd_read")
+
+
+OPT_IN = """
+    import os, random
+
+    FILES = []
+
+    def test_draws_global_random():
+        random.random()
+    def test_local_random():
+        random.Random(1).random()
+    def test_leaves_fd_open(tmp_path):
+        FILES.append(open(tmp_path / "x", "w"))
+    def test_closes_fd(tmp_path):
+        with open(tmp_path / "y", "w") as fh:
+            fh.write("y")
+    def test_creates_file():
+        open("created-by-test.txt", "w").close()
+    def test_writes_in_tmp_path(tmp_path):
+        (tmp_path / "fine.txt").write_text("ok")
+"""
+
+
+def test_opt_in_probes(suite: Suite) -> None:
+    suite.files(**{"test_optin.py": OPT_IN})
+    default = suite.run()
+    default.result.assert_outcomes(passed=6)
+    assert not {"random-state", "file-descriptor", "files"} & {f["kind"] for f in default.leaks}
+
+    (suite.pytester.path / "created-by-test.txt").unlink()  # left by the run above
+    run = suite.run("--leakwatch-probes=random,fds,files")
+    run.result.assert_outcomes(passed=6)
+    assert run.report is not None and run.report["errors"] == []
+    optin = {"random-state", "file-descriptor", "files"}
+    kinds = {(f["kind"], f["test"].rpartition("::")[2]) for f in run.leaks if f["kind"] in optin}
+    assert {("random-state", "test_draws_global_random"), ("file-descriptor", "test_leaves_fd_open"),
+            ("files", "test_creates_file")} <= kinds, kinds
+    # the correct patterns (and pytest's own basetemp, made by the first tmp_path) give nothing
+    assert not {t for _, t in kinds} & {"test_local_random", "test_closes_fd",
+                                         "test_writes_in_tmp_path"}, kinds
+    assert run.find("random-state")[0]["severity"] == "warning"
+    assert "created-by-test.txt" in run.find("files")[0]["change"]
+
+
+def test_unknown_opt_in_probe_is_a_usage_error(suite: Suite) -> None:
+    run = suite.files(**{"test_a.py": "def test_a():\n    pass\n"}).run("--leakwatch-probes=nope",
+                                                                     report=False)
+    assert run.result.ret == 4
+    assert "unknown probe(s) nope" in run.output

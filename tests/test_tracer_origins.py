@@ -1,0 +1,173 @@
+"""Tracer origins: the line that left each env write, module attribute, mock and MonkeyPatch."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Suite
+
+#: Both monitoring cores run every inner suite: sys.monitoring (3.12+; on 3.11 auto is the
+#: shim) and the setprofile shim forced (``--leakwatch-trace`` turns it on for 3.11).
+CORES = [("--leakwatch-tracer=auto", "--leakwatch-trace"), ("--leakwatch-tracer=shim", "--leakwatch-trace")]
+
+
+@pytest.fixture(params=CORES, ids=["auto", "shim"])
+def core_args(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    return tuple(request.param)
+
+
+def test_env_write_and_delete_origins(app_suite: Suite, core_args: tuple[str, ...]) -> None:
+    run = app_suite.files(**{"test_env_origin.py": """
+        import os
+
+        def test_sets():
+            os.environ["APP_MODE"] = "prod-secret-value"
+        def test_deletes():
+            os.environ.pop("HOME", None)
+        def test_update():
+            os.environ.update({"APP_OTHER": "1"})
+        def test_identity():
+            assert type(os.environ) is os._Environ
+            assert os.environ is os.environ.copy.__self__
+    """}).run(*core_args)
+    run.result.assert_outcomes(passed=4)
+    sets = run.find("env", "APP_MODE", "test_sets")[0]
+    assert sets["origin"]["file"].endswith("test_env_origin.py") and sets["origin"]["line"] == 5
+    assert sets["origin"]["function"] == "test_sets"
+    assert sets["detail"]["written_by"] == "test_env_origin.py::test_sets"
+    deleted = run.find("env", "HOME", "test_deletes")[0]
+    assert deleted["origin"]["line"] == 7
+    assert run.find("env", "APP_OTHER", "test_update")[0]["origin"]["line"] == 9
+    assert "test_env_origin.py:5" in run.output  # the terminal row's origin column
+    assert "prod-secret-value" not in run.output and "prod-secret-value" not in str(run.report)
+
+
+def test_env_origin_of_monkeypatch_by_hand_and_its_finding(app_suite: Suite) -> None:
+    run = app_suite.files(**{"test_mp.py": """
+        import os
+        import pytest
+        from app import runner
+
+        def test_hand_made():
+            mp = pytest.MonkeyPatch()
+            mp.setenv("APP_HAND", "1")
+            mp.setattr(runner, "COUNTER", 5)
+        def test_hand_made_undone():
+            mp = pytest.MonkeyPatch()
+            mp.setenv("APP_HAND2", "1")
+            mp.undo()
+        def test_context():
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("APP_CTX", "1")
+        def test_fixture(monkeypatch):
+            monkeypatch.setenv("APP_FIX", "1")
+    """}).run()
+    run.result.assert_outcomes(passed=4)
+    found = run.find("monkeypatch-not-undone")
+    assert len(found) == 1, found
+    f = found[0]
+    assert f["test"] == "test_mp.py::test_hand_made" and f["severity"] == "warning"
+    assert f["origin"]["line"] == 7 and f["subject"].startswith("MonkeyPatch@")
+    assert "setenv APP_HAND" in f["change"] and "setattr app.runner.COUNTER" in f["change"]
+    env = run.find("env", "APP_HAND")[0]
+    assert env["origin"]["line"] == 8  # the mp.setenv line, not pytest's internals
+    attr = run.find("attribute", "app.runner.COUNTER")[0]
+    assert attr["origin"]["line"] == 9
+    assert not run.by_test("test_hand_made_undone") and not run.by_test("test_context")
+    assert not run.by_test("test_fixture")
+
+
+def test_mock_origins_start_and_patch_object_start(app_suite: Suite, core_args: tuple[str, ...]) -> None:
+    run = app_suite.files(**{"test_started.py": """
+        from unittest.mock import MagicMock, patch
+        from app import runner
+
+
+        def test_start():
+            p = patch("app.runner.log_event")
+            p.start()
+        def test_patch_object_start():
+            patch.object(runner.ComponentRegistry, "load_specs").start()
+        def test_assigned_on_module():
+            runner.log_event = MagicMock(name="assigned")
+    """}).run(*core_args)
+    run.result.assert_outcomes(passed=3)
+    started = run.find("mock", "app.runner.log_event", "test_start")[0]
+    assert started["origin"]["line"] == 8
+    obj = run.find("mock", "app.runner.ComponentRegistry.load_specs", "test_patch_object_start")[0]
+    assert obj["origin"]["line"] == 10
+    assigned = run.find("mock", "app.runner.log_event", "test_assigned_on_module")[0]
+    assert assigned["origin"]["line"] == 12  # through the watched module's __setattr__
+    assert "test_started.py:8" in run.output and "test_started.py:10" in run.output
+
+
+def test_module_attribute_origins_keep_module_type(app_suite: Suite) -> None:
+    run = app_suite.files(**{"test_attrs.py": """
+        import types
+        from app import runner
+
+        def test_setattr():
+            runner.COUNTER = 3
+        def test_delattr():
+            del runner.HANDLERS
+        def test_still_a_module():
+            assert isinstance(runner, types.ModuleType)
+            import sys
+            assert sys.modules["app.runner"] is runner
+    """}).run()
+    run.result.assert_outcomes(passed=3)
+    assert run.find("attribute", "app.runner.COUNTER", "test_setattr")[0]["origin"]["line"] == 6
+    assert run.find("attribute", "app.runner.HANDLERS", "test_delattr")[0]["origin"]["line"] == 8
+    # By default the origin comes from the test's code; module classes are left alone.
+    assert run.report is not None and run.report["tracer"]["watched_module_classes"] == 0
+    live = app_suite.run("--leakwatch-trace")
+    live.result.assert_outcomes(passed=3)
+    assert live.find("attribute", "app.runner.COUNTER", "test_setattr")[0]["origin"]["line"] == 6
+    assert live.report is not None and live.report["tracer"]["watched_module_classes"] >= 1
+
+
+def test_without_leakwatch_nothing_is_wrapped(app_suite: Suite) -> None:
+    run = app_suite.files(**{"test_plain.py": """
+        import os, types
+        from app import runner
+
+        def test_plain():
+            assert type(runner) is types.ModuleType
+            assert type(type(os.environ).__dict__["__setitem__"]) is types.FunctionType
+    """}).run(leakwatch=False, report=False)
+    run.result.assert_outcomes(passed=1)
+
+
+def test_examples_demo_shows_tracer_findings(suite: Suite) -> None:
+    import shutil
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    shutil.copytree(examples, suite.pytester.path, dirs_exist_ok=True)
+    run = suite.run("--leakwatch-trace")
+    assert run.result.ret == 0
+    env = run.find("env", "SHOP_REGION")[0]
+    assert env["origin"]["file"].endswith("tests/test_1_polluters.py")
+    late = run.find("late-env-patch", "SHOP_OFFLINE", "test_offline_mode")[0]
+    assert late["detail"]["module"] == "shop.config"
+    assert late["detail"]["consumed_at"]["file"].endswith("shop/config.py")
+    stale = run.find("stale-code", "shop.drivers.Driver.connect")[0]
+    assert stale["test"].endswith("test_driver_patch_reaches_connect")
+    assert stale["detail"]["reloaded_by"].endswith("test_with_reloaded_drivers")
+    for row in ("late-env-patch", "stale-code", "tests/test_1_polluters.py:"):
+        assert row in run.result.stdout.str() or row in run.output
+
+
+def test_tracer_off_is_the_core_detector_alone(app_suite: Suite) -> None:
+    run = app_suite.files(**{"test_off.py": """
+        import os, types
+        from app import runner
+
+        def test_sets(monkeypatch):
+            os.environ["APP_OFF"] = "1"
+            monkeypatch.setenv("APP_OFFLINE", "1")
+            assert type(runner) is types.ModuleType
+    """}).run("--leakwatch-tracer=off")
+    run.result.assert_outcomes(passed=1)
+    assert run.find("env", "APP_OFF")[0]["origin"] is None
+    assert not run.find("late-env-patch")
+    assert run.report is not None and "tracer" not in run.report
