@@ -54,10 +54,17 @@ def variants(extra_leakwatch: list[str], naive: bool = False) -> dict[str, list[
     return out
 
 
+#: Bytecode caching on, as on a developer's machine: with PYTHONDONTWRITEBYTECODE set
+#: every run recompiles the suite (and an editable install's plugin) and the ratios
+#: measure the compiler. Install leakwatch non-editable (``pip install .``) to benchmark.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(suite: Path, args: list[str]) -> Sample:
     cmd = [sys.executable, "-m", "pytest", *COMMON, *args]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=suite, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=suite, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=CHILD_ENV)
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)

@@ -205,8 +205,10 @@ class Collector:
     def _poll(self) -> list[Change]:
         changes: list[Change] = []
         for probe in self.probes:
-            with self.guard(probe.name):
+            try:  # per probe: one failing probe must not blind the others
                 changes.extend(probe.poll())
+            except Exception as exc:  # noqa: BLE001
+                self.record_error(probe.name, exc)
         return changes
 
     def _assign(self, changes: list[Change]) -> None:
@@ -293,8 +295,10 @@ class Collector:
             return
         record = self.stack[-1]
         for probe in self.probes:
-            with self.guard(probe.name):
+            try:
                 probe.mark(record.phase)
+            except Exception as exc:  # noqa: BLE001
+                self.record_error(probe.name, exc)
         with self.guard("phase"):
             record.phase = phase
             marker = self.core.marker()

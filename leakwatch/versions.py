@@ -77,6 +77,54 @@ class _TagBatch:
             self.seen[i] = self.handles[i].seen
 
 
+class _RawTagBatch:
+    """The same check in one C call: ``itemgetter`` over a read-only view of memory.
+
+    ctypes cells are Python objects of their own: reading 1,600 of them after a test
+    has evicted them from the cache costs two misses each. Indexing a memoryview of
+    the address space at each dict's tag word costs one (about 2.5x faster when cold;
+    benchmarks/RESULTS.md). Only the tag words of dicts we hold references to are read.
+    """
+
+    __slots__ = ("handles", "get", "seen")
+
+    def __init__(self, handles: list[_Tag], offset: int) -> None:
+        self.handles = handles
+        index = [(id(h.dict) + offset) // 8 for h in handles]
+        seen = [h.seen for h in handles]
+        if len(index) == 1:  # itemgetter of one index returns a scalar: keep tuples
+            index.append(index[0])
+            seen.append(seen[0])
+        self.get = operator.itemgetter(*index) if index else None
+        self.seen = tuple(seen)
+
+    def changed(self) -> list[int]:
+        if self.get is None:
+            return []
+        now = self.get(_raw_words())
+        if now == self.seen:
+            return []
+        out = list(compress(range(len(self.handles)), map(operator.ne, now, self.seen)))
+        self.seen = now
+        return out
+
+    def sync(self, indices: list[int]) -> None:
+        return None
+
+
+_RAW: list[memoryview] = []
+#: Covers user-space addresses on x86-64 and aarch64 (48-bit virtual addresses).
+_RAW_LIMIT = 1 << 48
+
+
+def _raw_words() -> memoryview:
+    """The process's address space as 8-byte words (created once, never written)."""
+    if not _RAW:
+        raw = (ctypes.c_char * _RAW_LIMIT).from_address(0)
+        _RAW.append(memoryview(raw).cast("B").cast("Q"))
+    return _RAW[0]
+
+
 class VersionTags:
     """Reads ``ma_version_tag`` through ctypes; O(1) per dict, no user code."""
 
@@ -87,6 +135,21 @@ class VersionTags:
         self._probe: dict[int, int] = {}
         if not self._works():
             raise RuntimeError("dict version tags are not available")
+        self._raw_ok = self._raw_works()
+
+    def _raw_works(self) -> bool:
+        """The memoryview read gives the same tag as ctypes, before and after a write."""
+        try:
+            d: dict[str, int] = {}
+            word = (id(d) + self._offset) // 8
+            if id(d) + self._offset >= _RAW_LIMIT:
+                return False
+            words = _raw_words()
+            first = words[word] == self._cell(d).value
+            d["x"] = 1
+            return bool(first and words[word] == self._cell(d).value)
+        except Exception:
+            return False
 
     def _cell(self, d: dict[Any, Any]) -> Any:
         return ctypes.c_uint64.from_address(id(d) + self._offset)
@@ -111,7 +174,9 @@ class VersionTags:
     def add(self, d: dict[Any, Any]) -> _Tag:
         return _Tag(d, self._cell(d))
 
-    def batch(self, handles: list[_Tag]) -> _TagBatch:
+    def batch(self, handles: list[_Tag]) -> _TagBatch | _RawTagBatch:
+        if self._raw_ok and all(id(h.dict) + self._offset < _RAW_LIMIT for h in handles):
+            return _RawTagBatch(handles, self._offset)
         return _TagBatch(handles)
 
     def changed(self, handles: list[_Tag]) -> list[int]:

@@ -62,9 +62,9 @@ def test_locations_point_at_the_origin_or_the_test(app_suite: Suite) -> None:
     mock = by_rule["leakwatch/mock"]
     assert mock["artifactLocation"] == {"uri": "test_polluters.py", "uriBaseId": "ROOTDIR"}
     assert mock["region"]["startLine"] == 7  # the patch(...).start() line
-    container = by_rule["leakwatch/container"]  # no origin: the test's def line
+    container = by_rule["leakwatch/container"]  # origin read from the test's code
     assert container["artifactLocation"]["uri"] == "test_more.py"
-    assert container["region"]["startLine"] == 10
+    assert container["region"]["startLine"] == 11
     base = sarif_run["originalUriBaseIds"]["ROOTDIR"]["uri"]
     assert base.startswith("file:///") and base.endswith("/")
 

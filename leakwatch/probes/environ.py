@@ -39,7 +39,7 @@ class EnvironProbe:
             self._handle = self.core.add(self._data)
             self._mark_handle = self.core.add(self._data)
             self._snapshot = dict.copy(self._data)
-            self._mark_snapshot = self._snapshot
+            self._mark_snapshot = {k: v for k, v in self._snapshot.items() if k not in _CURRENT_TEST}
 
     def mark(self, phase_ended: str) -> None:
         """Note which keys changed in the phase that just ended.
@@ -51,10 +51,11 @@ class EnvironProbe:
             return
         self.core.accept(self._mark_handle)
         new = dict.copy(self._data)
+        for key in _CURRENT_TEST:  # pytest's own key moves every phase: leave it out
+            new.pop(key, None)
         old = self._mark_snapshot
         self._mark_snapshot = new
-        # Usually only pytest's own key moved: bytes compare in C, no per-key work.
-        if len(new) == len(old) and _without_current(new) == _without_current(old):
+        if new == old:  # bytes keys and values: compared in C
             return
         for k, _ in new.items() - old.items():
             self._phases[k] = phase_ended
@@ -75,7 +76,9 @@ class EnvironProbe:
         version = self.core.version(self._handle)
         old, new = self._snapshot, dict.copy(self._data)
         self._snapshot = new
-        self._mark_snapshot = new
+        self._mark_snapshot = dict.copy(new)
+        for key in _CURRENT_TEST:
+            self._mark_snapshot.pop(key, None)
         self.core.accept(self._mark_handle)
         phases, self._phases = self._phases, {}
         out = []
@@ -93,15 +96,6 @@ class EnvironProbe:
 
 
 _CURRENT_TEST = (b"PYTEST_CURRENT_TEST", "PYTEST_CURRENT_TEST")
-
-
-def _without_current(data: dict[Any, Any]) -> dict[Any, Any]:
-    for key in _CURRENT_TEST:
-        if key in data:
-            data = dict.copy(data)
-            del data[key]
-            break
-    return data
 
 
 def _phase(phases: dict[Any, str], key: Any) -> dict[str, Any]:
