@@ -193,12 +193,15 @@ CORRECT = """
         subprocess.run([sys.executable, "-c", "pass"], check=True)
     def test_excepthook(monkeypatch):
         monkeypatch.setattr(sys, "excepthook", lambda *a: None)
+    def test_builtins_metadata_rewritten():
+        # The import system rewrites these (six's tests reload builtins): not behaviour.
+        builtins.__spec__ = type(builtins.__spec__)("builtins", None)
 """
 
 
 def test_correct_patterns_yield_nothing(suite: Suite) -> None:
     run = suite.files(**{"test_correct.py": CORRECT}).run()
-    run.result.assert_outcomes(passed=19)
+    run.result.assert_outcomes(passed=20)
     assert run.report is not None and run.report["errors"] == []
     assert run.leaks == [], [(f["test"], f["kind"], f["subject"], f["change"]) for f in run.leaks]
 

@@ -99,9 +99,16 @@ def _diff(old: dict[Any, Any], new: dict[Any, Any]) -> list[tuple[Any, Any, Any]
     return pairs
 
 
+#: Module metadata the import system rewrites on ``builtins`` (six's tests reload it):
+#: not behaviour. ``__import__`` and ``__build_class__`` are kept: patching them is.
+_BUILTINS_METADATA = frozenset({"_", "__spec__", "__loader__", "__package__", "__name__",
+                                "__doc__", "__file__", "__cached__", "__path__"})
+
+
 def builtins_probe(core: DictCore) -> DictProbe:
     def keep(key: Any, before: Any, after: Any) -> bool:
-        return bool(key != "_")  # the interactive displayhook's last result
+        # "_" is the interactive displayhook's last result.
+        return key not in _BUILTINS_METADATA
 
     return DictProbe("builtins", "builtins", safe.module_dict(builtins) or {}, core,
                      lambda key: f"builtins.{key}", keep)
