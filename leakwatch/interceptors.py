@@ -474,6 +474,16 @@ def _install() -> None:
         setattr(owner, name, wrapt.FunctionWrapper(original, wrapper))
 
 
+def env_writes_tracked() -> bool:
+    """True while ``os.environ`` writes are wrapped: each carries its owner and phase."""
+    return any(owner is os._Environ and name == "__setitem__" for owner, name, _ in _originals)
+
+
+def env_write_phase(key: str) -> str | None:
+    record = env_writes.get(key)
+    return record.started_by[1] if record is not None and record.started_by else None
+
+
 def drop_tracer_wrappers() -> None:
     """Put back what only the tracer wraps (env, ``MonkeyPatch``): the core detector alone."""
     with _lock:

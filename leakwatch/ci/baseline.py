@@ -9,8 +9,6 @@ findings whose id is not in it, and the summary says what was fixed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,20 +73,9 @@ def entries_from_report(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def write(path: Path, report: dict[str, Any]) -> None:
     """Atomic, sorted by id, so the file diffs cleanly in review."""
-    data = {"format": FORMAT, "leaks": entries_from_report(report)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from ..report import json_report
+
+    json_report.write(path, {"format": FORMAT, "leaks": entries_from_report(report)})
 
 
 def compare(accepted: set[str], report: dict[str, Any]) -> Comparison:

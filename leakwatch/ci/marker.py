@@ -51,6 +51,24 @@ def check_pattern(pattern: object, nodeid: str) -> str:
     return pattern
 
 
+def _marked(item: pytest.Item, cache: dict[int, bool]) -> bool:
+    if any(m.name == MARKER for m in getattr(item, "own_markers", ())):
+        return True
+    parent = item.parent
+    key = id(parent)
+    hit = cache.get(key)
+    if hit is None:
+        hit = False
+        node = parent
+        while node is not None:
+            if any(m.name == MARKER for m in getattr(node, "own_markers", ())):
+                hit = True
+                break
+            node = node.parent
+        cache[key] = hit
+    return hit
+
+
 def rule_for(item: pytest.Item) -> Rule | None:
     """The merged rule of every ``leakwatch`` marker on the item (UsageError when invalid)."""
     marks = list(item.iter_markers(MARKER))
@@ -84,7 +102,10 @@ class MarkerFilter:
         self.rules: dict[str, Rule] = {}
 
     def collect(self, items: list[pytest.Item]) -> None:
+        marked: dict[int, bool] = {}  # per parent node: does it carry the marker?
         for item in items:
+            if not _marked(item, marked):
+                continue  # iter_markers walks the node chain: too slow for every item
             rule = rule_for(item)
             if rule is not None:
                 self.rules[item.nodeid] = rule

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .. import interceptors
 from ..changes import MISSING, Change
 from ..versions import DictCore
 
@@ -47,7 +48,9 @@ class EnvironProbe:
         pytest itself writes ``PYTEST_CURRENT_TEST`` in every phase, so the dict's
         version tag cannot date a user's change; a C-level items diff can.
         """
-        if self._data is None or not self.core.changed([self._mark_handle]):
+        if self._data is None or interceptors.env_writes_tracked():
+            return  # the wrapped os.environ records each write's phase (poll reads it)
+        if not self.core.changed([self._mark_handle]):
             return
         self.core.accept(self._mark_handle)
         new = dict.copy(self._data)
@@ -75,23 +78,32 @@ class EnvironProbe:
         self.core.accept(self._handle)
         version = self.core.version(self._handle)
         old, new = self._snapshot, dict.copy(self._data)
-        self._snapshot = new
-        self._mark_snapshot = dict.copy(new)
-        for key in _CURRENT_TEST:
-            self._mark_snapshot.pop(key, None)
-        self.core.accept(self._mark_handle)
-        phases, self._phases = self._phases, {}
-        out = []
         decode_key = os.environ.decodekey  # type: ignore[attr-defined]
         decode_value = os.environ.decodevalue  # type: ignore[attr-defined]
+        self._snapshot = new
+        tracked = interceptors.env_writes_tracked()
+        if not tracked:
+            self._mark_snapshot = dict.copy(new)
+            for key in _CURRENT_TEST:
+                self._mark_snapshot.pop(key, None)
+            self.core.accept(self._mark_handle)
+        phases, self._phases = self._phases, {}
+
+        def phase_of(k: Any) -> dict[str, Any]:
+            if tracked:
+                phase = interceptors.env_write_phase(decode_key(k))
+                return {"phase": phase} if phase else {}
+            return _phase(phases, k)
+
+        out = []
         for k, v in new.items():
             ov = old.get(k, MISSING)
             if ov is MISSING or ov != v:
                 out.append(Change(decode_key(k), "env", ov if ov is MISSING else decode_value(ov),
-                                  decode_value(v), "env", version, None, _phase(phases, k)))
+                                  decode_value(v), "env", version, None, phase_of(k)))
         for k in old.keys() - new.keys():
             out.append(Change(decode_key(k), "env", decode_value(old[k]), MISSING, "env", version, None,
-                              _phase(phases, k)))
+                              phase_of(k)))
         return out
 
 

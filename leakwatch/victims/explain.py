@@ -8,7 +8,6 @@ already hashed or masked there; nothing here adds a value).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from .relevance import UNRELATED, Ranked
@@ -23,17 +22,10 @@ def _short(text: str, limit: int = 100) -> str:
 
 
 def _origin(ranked: Ranked, rootdir: str) -> str:
-    origin = ranked.finding.origin
-    if origin is None:
-        return ""
-    path = origin.file
-    try:
-        rel = os.path.relpath(path, rootdir)
-        if not rel.startswith(".."):
-            path = rel
-    except ValueError:
-        pass
-    return f" at {path}:{origin.line}"
+    from ..report.terminal import origin_text
+
+    text = origin_text(ranked.finding.origin, rootdir)
+    return f" at {text}" if text else ""
 
 
 def section_text(ranked: list[Ranked], rootdir: str, hint: bool = True) -> str:
