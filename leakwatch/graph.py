@@ -326,13 +326,9 @@ class WatchGraph:
         """Changes since the previous poll; snapshots move forward."""
         changes: list[Change] = []
         if self._dict_dirty or self._batch is None:
-            previous = self._batch
-            self._batch = self.core.batch([n.handle for n in self._dict_nodes])
-            if previous is not None and type(previous) is type(self._batch) \
-                    and hasattr(previous, "pos"):
-                # dict-watcher log: go on from where the previous batch stopped reading, or
-                # every write since the graph last changed shape (a whole test) is lost.
-                self._batch.pos = previous.pos
+            # The new batch goes on from where the previous one stopped (the watcher core
+            # reads a log: starting at its end would lose the writes since the last poll).
+            self._batch = self.core.batch([n.handle for n in self._dict_nodes], self._batch)
             self._dict_dirty = False
         nodes = self._dict_nodes
         indices = self._batch.changed()

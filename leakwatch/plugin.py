@@ -301,14 +301,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reason = session.shouldfail or session.shouldstop
         collector.mark_incomplete(f"session stopped early: {reason}")
     report = None
+    errors = len(collector.errors)
     with collector.guard("json-report"):
         report = json_report.build(collector, config)
     for output in collector.outputs:
         if report is not None:
             with collector.guard(getattr(output, "__name__", "output")):
                 output(report, config)
-    if report is not None:
-        # Rebuilt so that faults in the outputs above are in it too.
+    if report is not None and len(collector.errors) != errors:
+        # A report extra or an output failed: rebuild so it says so (complete: false).
         with collector.guard("json-report"):
             report = json_report.build(collector, config)
     if report is None:  # building it failed: still leave a valid, incomplete report behind

@@ -36,7 +36,7 @@ class DictCore(Protocol):
 
     def add(self, d: dict[Any, Any]) -> Any: ...
 
-    def batch(self, handles: list[Any]) -> Batch: ...
+    def batch(self, handles: list[Any], previous: Any = None) -> Batch: ...
 
     def changed(self, handles: list[Any]) -> list[int]: ...
 
@@ -174,7 +174,7 @@ class VersionTags:
     def add(self, d: dict[Any, Any]) -> _Tag:
         return _Tag(d, self._cell(d))
 
-    def batch(self, handles: list[_Tag]) -> _TagBatch | _RawTagBatch:
+    def batch(self, handles: list[_Tag], previous: Any = None) -> _TagBatch | _RawTagBatch:
         if self._raw_ok and all(id(h.dict) + self._offset < _RAW_LIMIT for h in handles):
             return _RawTagBatch(handles, self._offset)
         return _TagBatch(handles)
@@ -230,7 +230,7 @@ class CopyCompare:
     def add(self, d: dict[Any, Any]) -> _Copy:
         return _Copy(d)
 
-    def batch(self, handles: list[_Copy]) -> _CopyBatch:
+    def batch(self, handles: list[_Copy], previous: Any = None) -> _CopyBatch:
         return _CopyBatch(self, handles)
 
     def changed(self, handles: list[_Copy]) -> list[int]:
@@ -367,8 +367,11 @@ class DictWatchers(VersionTags):
         ctypes.pythonapi.PyDict_Watch(self.wid, d)
         return super().add(d)
 
-    def batch(self, handles: list[_Tag]) -> _WatchBatch:  # type: ignore[override]
-        return _WatchBatch(handles)
+    def batch(self, handles: list[_Tag], previous: Any = None) -> _WatchBatch:  # type: ignore[override]
+        batch = _WatchBatch(handles)
+        if type(previous) is _WatchBatch:
+            batch.pos = previous.pos  # go on reading the log where the previous batch stopped
+        return batch
 
 
 def best_core(prefer: str | None = None) -> DictCore:

@@ -78,8 +78,15 @@ def test_patch_target_miss(app_suite: Suite) -> None:
         def test_patches_unshared_name():
             with patch("app.runner.ComponentRegistry"):
                 pass
+        def test_patches_definition_site_and_it_is_reached():
+            # views holds the original too, but the code under test reached the mock:
+            # the other binding is irrelevant here (more-itertools' test_groupby_calls).
+            from app import runner
+            with patch("app.runner.log_event") as m:
+                runner.log_event("x")
+            assert m.called
     """}).run()
-    run.result.assert_outcomes(passed=3)
+    run.result.assert_outcomes(passed=4)
     miss = run.find("patch-target-miss")
     assert len(miss) == 1, miss
     f = miss[0]

@@ -206,3 +206,66 @@ def test_false_positive_classes_version_tag(suite: Suite) -> None:
 
 def test_false_positive_classes_copy_compare(suite: Suite) -> None:
     _check(_run(suite, "--leakwatch-core=copy-compare"))
+
+
+def test_library_import_hook_is_not_a_leak(suite: Suite) -> None:
+    """toolz's ``tlz`` installs a meta_path finder when first imported: the package's doing
+    (outside the rootdir here; the same holds inside it). A finder a test installs is a leak."""
+    suite.files(**{
+        "pytest.ini": "[pytest]\npythonpath = site-packages\n",
+        "site-packages/libhook/__init__.py": """
+            import sys
+
+            class LibFinder:
+                def find_spec(self, name, path, target=None):
+                    return None
+
+            sys.meta_path.append(LibFinder())
+        """,
+        "test_hooks.py": """
+            import sys
+
+            class OwnFinder:
+                def find_spec(self, name, path, target=None):
+                    return None
+
+            def test_first_import_of_library():
+                import libhook  # noqa: F401
+            def test_own_finder():
+                sys.meta_path.append(OwnFinder())
+        """,
+    })
+    run = suite.run()
+    run.result.assert_outcomes(passed=2)
+    assert not run.by_test("test_first_import_of_library"), run.leaks
+    own = run.by_test("test_own_finder")
+    assert own and own[0]["subject"] == "sys.meta_path"
+
+
+def test_project_import_hook_at_first_import_is_not_a_leak(suite: Suite) -> None:
+    """The same when the package is project code under the rootdir (toolz's own suite)."""
+    suite.files(**{
+        "hookpkg/__init__.py": """
+            import sys
+
+            class PkgFinder:
+                def find_spec(self, name, path, target=None):
+                    return None
+
+            sys.meta_path.append(PkgFinder())
+
+            def install():
+                sys.meta_path.append(PkgFinder())
+        """,
+        "test_pkg.py": """
+            def test_first_import():
+                import hookpkg  # noqa: F401
+            def test_installs_explicitly():
+                import hookpkg
+                hookpkg.install()
+        """,
+    })
+    run = suite.run()
+    run.result.assert_outcomes(passed=2)
+    assert not run.by_test("test_first_import"), run.leaks
+    assert run.by_test("test_installs_explicitly")

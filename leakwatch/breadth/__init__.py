@@ -110,8 +110,8 @@ class _DeferredStart:
 
         collector = self.collector
         core = _core(collector)
-        slots = process_slots(self.pytest_restores_warnings) + optin_slots(self.optin,
-                                                                          collector.rootdir)
+        slots = process_slots(self.pytest_restores_warnings, _first_imports(collector))
+        slots += optin_slots(self.optin, collector.rootdir)
         in_fixture = _in_fixture(collector)
         dicts = DictsProbe(core, [builtins_probe(core), importer_cache_probe(core, _watched(collector))])
         probes: list[Any] = [SlotProbe(slots, in_fixture), SignalsProbe(), ThreadsProbe(core, in_fixture),
@@ -179,6 +179,19 @@ def _in_fixture(collector: Any) -> Any:
         return bool(stack) and stack[-1].owner.type == "fixture"
 
     return in_fixture
+
+
+def _first_imports(collector: Any) -> Any:
+    """Modules the core's sys.modules probe saw first imported in the window just polled
+    (it polls before the breadth probes)."""
+
+    def first_imports() -> set[str]:
+        for probe in collector.probes:
+            if probe.name == "sys.modules":
+                return set(getattr(probe, "first_imports", ()))
+        return set()
+
+    return first_imports
 
 
 def _watched(collector: Any) -> Any:

@@ -40,6 +40,9 @@ class Slot:
     source: tuple[Any, str] | None = None
     #: A change to this value is bookkeeping, not anyone's leak (children all waited for).
     silent_if: Callable[[Any], bool] | None = None
+    #: ``(before, after) -> bool``: a change that is a library's own doing, not a leak
+    #: (an import hook a third-party package installs when first imported).
+    benign: Callable[[Any, Any], bool] | None = None
 
 
 def seq_state(value: Any) -> Any:

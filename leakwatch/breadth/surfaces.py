@@ -259,7 +259,33 @@ def _short(value: Any) -> str:
     return safe.safe_repr(value, 60)
 
 
-def process_slots(pytest_restores_warnings: bool) -> list[Slot]:
+def library_hooks_only(first_imports: Callable[[], set[str]]) -> Callable[[Any, Any], bool]:
+    """Only additions, each an import hook whose class's module was first imported in the
+    same window: a package registering its finder at import (toolz's ``tlz``), not a
+    leak. A hook a test installs, a mock, or a removal still counts."""
+
+    def benign(before: Any, after: Any) -> bool:
+        if type(before) is not SeqState or type(after) is not SeqState:
+            return False
+        kept = {id(x) for x in after}
+        if any(id(x) not in kept for x in before):
+            return False
+        seen = {id(x) for x in before}
+        added = [x for x in after if id(x) not in seen]
+        new_modules = first_imports()
+        for item in added:
+            if safe.is_mock(item):
+                return False
+            owner = item if safe.is_class(item) else type(item)
+            if (safe.defining_module(owner) or "") not in new_modules:
+                return False
+        return bool(added)
+
+    return benign
+
+
+def process_slots(pytest_restores_warnings: bool,
+                  first_imports: Callable[[], set[str]] = set) -> list[Slot]:
     """Every default single-value surface. Objects are looked up at read time, except
     the lists that are refilled in place (their original objects are kept)."""
     slots = [
@@ -267,9 +293,11 @@ def process_slots(pytest_restores_warnings: bool) -> list[Slot]:
         Slot("sys.path", "sys-path", lambda: sys.path, "seq", put_back_list(sys, "path", sys.path),
              source=(sys, "path")),
         Slot("sys.meta_path", "import-hooks", lambda: sys.meta_path, "seq",
-             put_back_list(sys, "meta_path", sys.meta_path), source=(sys, "meta_path")),
+             put_back_list(sys, "meta_path", sys.meta_path), source=(sys, "meta_path"),
+             benign=library_hooks_only(first_imports)),
         Slot("sys.path_hooks", "import-hooks", lambda: sys.path_hooks, "seq",
-             put_back_list(sys, "path_hooks", sys.path_hooks), source=(sys, "path_hooks")),
+             put_back_list(sys, "path_hooks", sys.path_hooks), source=(sys, "path_hooks"),
+             benign=library_hooks_only(first_imports)),
         Slot("sys.argv", "sys-argv", lambda: sys.argv, "seq", put_back_list(sys, "argv", sys.argv),
              source=(sys, "argv")),
     ]
@@ -536,6 +564,8 @@ class SlotProbe:
         if phase is not None:
             extra["phase"] = phase
         if slot.silent_if is not None and slot.silent_if(after):
+            extra["silent"] = True
+        if slot.benign is not None and slot.benign(before, after):
             extra["silent"] = True
         container = "list" if slot.mode == "seq" and type(before) is SeqState \
             and type(after) is SeqState else "process"

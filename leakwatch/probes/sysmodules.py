@@ -32,6 +32,9 @@ class SysModulesProbe:
         self._mark_handle: Any = None
         self._mark_snapshot: dict[str, Any] = {}
         self._phases: dict[str, str] = {}
+        #: Modules first imported in the window the last poll closed (import-time side
+        #: effects, such as a library registering an import hook, are judged with it).
+        self.first_imports: set[str] = set()
 
     def start(self) -> None:
         self._modules = sys.modules
@@ -67,6 +70,7 @@ class SysModulesProbe:
         if sys.modules is not self._modules:  # pragma: no cover - nobody does this
             self.start()
             return []
+        self.first_imports = set()
         if not self.core.changed([self._handle]):
             return []
         self.core.accept(self._handle)
@@ -80,6 +84,7 @@ class SysModulesProbe:
         for name in new.keys() - old.keys():
             module = new[name]
             if safe.is_module(module):
+                self.first_imports.add(name)
                 self._maybe_watch(name, module)
             else:
                 kind = "mock" if safe.is_mock(module) else "sys-modules"

@@ -2,7 +2,9 @@
 
 * ``patch-target-miss``: ``patch("a.b.name")`` replaced ``a.b.name`` but other
   watched modules hold the same object under their own name (``from a.b import
-  name``); code there calls the original. Patch where the name is looked up.
+  name``), and the patch's mock was never called by the time its owner ended:
+  the code under test looked the name up elsewhere. Patch where it is looked up.
+  (A mock that was called reached its code: the other bindings are irrelevant.)
 * ``patch-over-mock``: the original a patch replaces is itself a mock an earlier
   test left behind; the test "passes" against a mock of a mock.
 * ``monkeypatch-not-undone``: ``pytest.MonkeyPatch()`` created by hand (not the
@@ -29,6 +31,8 @@ class Patches:
         self.tracer = tracer
         self._index: dict[int, list[tuple[str, str]]] = {}
         self._index_size = -1
+        #: (owner label, the patch's mock, finding): judged when the owner ends.
+        self._misses: list[tuple[str, Any, Any, Finding]] = []
 
     # -- patch-target-miss / patch-over-mock -------------------------------------
 
@@ -45,7 +49,7 @@ class Patches:
         if safe.is_mock(original):
             self._over_mock(owner_record, path, original, record.origin)
         elif safe.is_module(record.target):
-            self._target_miss(owner_record, target_name, attribute, path, original, record.origin)
+            self._target_miss(owner_record, target_name, attribute, path, original, record.origin, new)
 
     def _over_mock(self, owner_record: Any, path: str, original: Any, origin: Origin | None) -> None:
         label = owner_record.owner.label()
@@ -68,7 +72,7 @@ class Patches:
                                                self.tracer.phase(owner_record), detail, origin))
 
     def _target_miss(self, owner_record: Any, target_name: str, attribute: str, path: str,
-                     original: Any, origin: Origin | None) -> None:
+                     original: Any, origin: Origin | None, new: Any = None) -> None:
         cls = type(original)
         if not (cls is types.FunctionType or cls is types.BuiltinFunctionType or safe.is_class(original)):
             return  # scalars and shared singletons would match everywhere
@@ -88,8 +92,12 @@ class Patches:
                 f"{attribute}'): code there is not patched; patch {misses[0]!r} instead")
         detail = {"shape": "miss", "group": f"{path} miss", "untouched": misses[:20],
                   "patch_instead": misses[:20]}
-        self.tracer.emit(owner_record, Finding(owner_record.owner, TARGET_MISS, path, text, "warning",
-                                               self.tracer.phase(owner_record), detail, origin))
+        finding = Finding(owner_record.owner, TARGET_MISS, path, text, "warning",
+                          self.tracer.phase(owner_record), detail, origin)
+        if not safe.is_mock(new):
+            self.tracer.emit(owner_record, finding)
+            return
+        self._misses.append((owner_record.owner.label(), new, owner_record, finding))
 
     def _holders(self, obj: Any) -> list[tuple[str, str]]:
         """Watched (module, name) bindings of functions and classes, indexed by identity.
@@ -116,6 +124,13 @@ class Patches:
 
     def owner_ended(self, record: Any) -> None:
         label = record.owner.label()
+        kept = []
+        for owner, mock, owner_record, finding in self._misses:
+            if owner != label:
+                kept.append((owner, mock, owner_record, finding))
+            elif not _was_called(mock):
+                self.tracer.emit(owner_record, finding)
+        self._misses = kept
         for key, hand in list(interceptors.hand_monkeypatches.items()):
             if hand.started_by is None or hand.started_by[0] != label:
                 continue
@@ -134,6 +149,21 @@ class Patches:
             detail = {"shape": "not-undone", "group": "MonkeyPatch not undone", "changes": changes[:20]}
             self.tracer.emit(record, Finding(record.owner, NOT_UNDONE, f"MonkeyPatch@{where}", text,
                                              "warning", self.tracer.phase(record), detail, hand.origin))
+
+
+def _was_called(mock: Any) -> bool:
+    """The mock's own ``called`` flag, read from its ``__dict__`` (no mock code runs)."""
+    if type(mock) is types.FunctionType:  # autospec'd function: it records the calls itself
+        fdict = safe.instance_dict(mock) or {}
+        return fdict.get("called") is True
+    ns = safe.instance_dict(mock) or {}
+    if ns.get("_mock_called") is True:
+        return True
+    # A spec'd/autospec'd mock may count through its delegate.
+    delegate = ns.get("_mock_delegate")
+    if delegate is not None:
+        return (safe.instance_dict(delegate) or {}).get("_mock_called") is True
+    return False
 
 
 def _pending_changes(mp: Any) -> list[str]:
