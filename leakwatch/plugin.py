@@ -66,25 +66,24 @@ def _subplugins() -> list[types.ModuleType]:
     return modules
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    options_mod.addoption(parser)
+def _each_subplugin(function: str, *args: Any) -> None:
+    """Call ``function(*args)`` of every sub-plugin that has it; a failure is one line."""
     for module in _subplugins():
-        addoption = getattr(module, "addoption", None)
-        if addoption is not None:
+        fn = getattr(module, function, None)
+        if fn is not None:
             try:
-                addoption(parser)
+                fn(*args)
             except Exception as exc:  # noqa: BLE001
                 _subplugin_failed(module.__name__, exc)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options_mod.addoption(parser)
+    _each_subplugin("addoption", parser)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    for module in _subplugins():
-        addhooks = getattr(module, "addhooks", None)
-        if addhooks is not None:
-            try:
-                addhooks(pluginmanager)
-            except Exception as exc:  # noqa: BLE001
-                _subplugin_failed(module.__name__, exc)
+    _each_subplugin("addhooks", pluginmanager)
 
 
 class _EarlyListener:
