@@ -317,7 +317,7 @@ class WatchGraph:
                 for node, a, b in zip(self._seq_nodes, now, self._seq_lens, strict=True):
                     if a != b:
                         self._seq_phase.setdefault(id(node), phase_ended)
-        if self.core.marker() is None and self._dict_nodes:
+        if not self.core.dates_changes and self._dict_nodes:
             handles = [n.handle for n in self._dict_nodes]
             for i in self.core.changed(handles):
                 self._seq_phase.setdefault(id(self._dict_nodes[i]), phase_ended)

@@ -33,6 +33,7 @@ class Batch(Protocol):
 
 class DictCore(Protocol):
     name: str
+    dates_changes: bool
 
     def add(self, d: dict[Any, Any]) -> Any: ...
 
@@ -129,6 +130,8 @@ class VersionTags:
     """Reads ``ma_version_tag`` through ctypes; O(1) per dict, no user code."""
 
     name = "version-tag"
+    #: Tags date each dict change against phase markers: no per-boundary dict checks.
+    dates_changes = True
 
     def __init__(self) -> None:
         self._offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)
@@ -226,6 +229,7 @@ class CopyCompare:
     """Fallback core: keep key/value tuples, compare by identity. O(size)."""
 
     name = "copy-compare"
+    dates_changes = False
 
     def add(self, d: dict[Any, Any]) -> _Copy:
         return _Copy(d)
