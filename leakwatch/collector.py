@@ -69,6 +69,9 @@ class Record:
     entries: dict[str, Entry] = field(default_factory=dict)
     reloads: dict[str, Origin | None] = field(default_factory=dict)
     phase: str = "setup"
+    #: The phase when everything was last checked (a full mark or a poll): a change
+    #: found without a date happened between it and ``phase`` (see ``set_phase``).
+    since: str = "setup"
     markers: list[tuple[str, int]] = field(default_factory=list)
     finalizing: bool = False
     #: Returns the code objects of the owner's own functions (test, fixtures), for
@@ -183,8 +186,10 @@ class Collector:
         for observer in self.observers:
             fn = getattr(observer, method, None)
             if fn is not None:
-                with self.guard(f"observer {type(observer).__name__}"):
+                try:  # the guard, inlined: this runs several times per test
                     fn(*args)
+                except Exception as exc:  # noqa: BLE001
+                    self.record_error(f"observer {type(observer).__name__}", exc)
 
     # -- interceptor callbacks --------------------------------------------
 
@@ -261,7 +266,11 @@ class Collector:
                 if change.version >= marker:
                     phase = name
             return phase
-        return record.phase
+        if record.since == record.phase:
+            return record.phase
+        # Boundaries in between were not checked because no code of the user's ran
+        # on their far side (set_phase): the change is the test body's.
+        return "call"
 
     def checkpoint(self) -> None:
         if not self._started:
@@ -269,6 +278,8 @@ class Collector:
         self._just_closed = False
         with self.guard("poll"):
             self._assign(self._poll())
+            if self.stack:
+                self.stack[-1].since = self.stack[-1].phase
 
     # -- tests ------------------------------------------------------------
 
@@ -290,15 +301,25 @@ class Collector:
         if self.observers:
             self.notify("on_test_begin", nodeid)
 
-    def set_phase(self, phase: str) -> None:
+    def set_phase(self, phase: str, check: bool = True) -> None:
+        """A phase boundary of the open test.
+
+        ``check`` False: no user code runs in the setup or teardown around this
+        boundary (only pytest's own fixtures), so the probes are not read here; dicts
+        are still dated by the core's O(1) marker, and anything else found later is
+        dated "call". Reading every probe at both boundaries was half of leakwatch's
+        per-test cost (benchmarks/RESULTS.md).
+        """
         if not self.stack:
             return
         record = self.stack[-1]
-        for probe in self.probes:
-            try:
-                probe.mark(record.phase)
-            except Exception as exc:  # noqa: BLE001
-                self.record_error(probe.name, exc)
+        if check:
+            for probe in self.probes:
+                try:
+                    probe.mark(record.phase)
+                except Exception as exc:  # noqa: BLE001
+                    self.record_error(probe.name, exc)
+            record.since = phase
         with self.guard("phase"):
             record.phase = phase
             marker = self.core.marker()

@@ -15,16 +15,15 @@ values are never entered.
 
 Each node is polled through a :mod:`leakwatch.versions` core, so a test that
 changes nothing costs one version-tag read per watched dict and one ``len`` per
-list or set; only the nodes that changed are diffed (``poll``).
+list or set (a dict-watcher core: nothing per dict); only the nodes that changed are
+diffed (``poll``).
 """
 
 from __future__ import annotations
 
-import operator
 import sys
 import types
 from collections.abc import Callable, Iterator
-from itertools import repeat
 from typing import Any
 
 from . import safe
@@ -42,8 +41,6 @@ _CLASS_SKIP = frozenset(
      "__static_attributes__", "__annotations__", "__orig_bases__", "__parameters__",
      "__match_args__", "__dataclass_fields__", "__dataclass_params__", "__hash__"}
 )
-
-_getitem = operator.getitem
 
 #: On CPython 3.13+, an instance ``__dict__`` can share the object's inline values, and
 #: attribute stores then bypass the dict (no version tag update). Inserting and deleting a
@@ -118,9 +115,6 @@ class WatchGraph:
         self._seq_objs: list[Any] = []
         self._seq_lens: list[int] = []
         self._seq_len_sum = 0
-        self._ne_objs: list[Any] = []
-        self._ne_lasts: list[Any] = []
-        self._ne_nodes: list[Node] = []
         self._dict_dirty = True
         self._batch: Any = None
         self._counts: dict[str, int] = {}
@@ -273,10 +267,6 @@ class WatchGraph:
         self._seq_objs = [n.obj for n in self._seq_nodes]
         self._seq_lens = [self._state_len(n.snapshot) for n in self._seq_nodes]
         self._seq_len_sum = sum(self._seq_lens)
-        ne = [n for n in self._seq_nodes if n.kind == "list" and type(n.snapshot) is SeqState and n.snapshot]
-        self._ne_nodes = ne
-        self._ne_objs = [n.obj for n in ne]
-        self._ne_lasts = [n.snapshot[-1] for n in ne]
         self._seq_dirty = False
 
     @staticmethod
@@ -284,23 +274,20 @@ class WatchGraph:
         return state if type(state) is int else len(state)
 
     def _seq_changed(self) -> list[Node]:
+        """Lists and sets whose length changed: one C-level ``map(len)`` and one compare.
+
+        Lengths only: reading each list's last item as well costs two more cache misses
+        per list (3x the time on 600 lists, benchmarks/RESULTS.md) for the rare in-place
+        replacement that keeps the length, which is then seen only when the list is
+        diffed for another reason (docs/architecture.md, known limits).
+        """
         if self._seq_dirty:
             self._rebuild_seq_arrays()
-        nodes = self._seq_nodes
-        out: list[Node] = []
         now = list(map(len, self._seq_objs))
-        if now != self._seq_lens:
-            out = [nodes[i] for i, (a, b) in enumerate(zip(now, self._seq_lens, strict=True)) if a != b]
-        try:
-            lasts = list(map(_getitem, self._ne_objs, repeat(-1)))
-        except IndexError:
-            return list(self._ne_nodes) + [n for n in out if n not in self._ne_nodes]
-        if not all(map(operator.is_, lasts, self._ne_lasts)):
-            seen = {id(n) for n in out}
-            for node, a, b in zip(self._ne_nodes, lasts, self._ne_lasts, strict=True):
-                if a is not b and id(node) not in seen:
-                    out.append(node)
-        return out
+        if now == self._seq_lens:
+            return []
+        nodes = self._seq_nodes
+        return [nodes[i] for i, (a, b) in enumerate(zip(now, self._seq_lens, strict=True)) if a != b]
 
     def mark(self, phase_ended: str) -> None:
         """At a phase boundary: note which nodes changed in the phase that ended.

@@ -290,8 +290,15 @@ def _env_getitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
     return value
 
 
+_env_write_count = 0
+
+
 def _env_write(key: Any, value: Any) -> None:
-    if type(key) is not str or key == "PYTEST_CURRENT_TEST":
+    global _env_write_count
+    if key == "PYTEST_CURRENT_TEST" or key == b"PYTEST_CURRENT_TEST":
+        return
+    _env_write_count += 1
+    if type(key) is not str:
         return
     origin = caller_origin(skip_pytest=True)
     new = digest(value)
@@ -477,6 +484,12 @@ def _install() -> None:
 def env_writes_tracked() -> bool:
     """True while ``os.environ`` writes are wrapped: each carries its owner and phase."""
     return any(owner is os._Environ and name == "__setitem__" for owner, name, _ in _originals)
+
+
+def env_write_count() -> int:
+    """Writes through ``os.environ``/``os.environb`` so far, pytest's own key left out:
+    while it has not moved (and the length has not), the environment has not changed."""
+    return _env_write_count
 
 
 def env_write_phase(key: str) -> str | None:

@@ -12,15 +12,17 @@ import functools
 import sys
 import types
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import options as options_mod
-from .collector import Collector
-from .findings import Owner
-from .gate import Gate
-from .report import json_report, terminal
+
+if TYPE_CHECKING:  # imported when a session enables leakwatch: an installed plugin that
+    # is off must not cost every pytest run its imports (mock, wrapt, ctypes, tabulate)
+    from .collector import Collector
+    from .findings import Owner
+    from .gate import Gate
 
 #: Sub-plugins: modules with optional ``addoption(parser)``, ``addhooks(pluginmanager)``
 #: and ``register(config, collector)``. Each feature lives in its own module.
@@ -31,8 +33,8 @@ SUBPLUGINS: tuple[str, ...] = (
     "leakwatch.ci",
 )
 
-COLLECTOR = pytest.StashKey[Collector]()
-GATE = pytest.StashKey[Gate]()
+COLLECTOR: pytest.StashKey[Collector] = pytest.StashKey()
+GATE: pytest.StashKey[Gate] = pytest.StashKey()
 _EARLY = pytest.StashKey[Any]()
 
 
@@ -119,6 +121,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         opts = options_mod.parse(config)  # UsageError on a bad value: exit 4 before any test
+        from .collector import Collector
+        from .gate import Gate
+
         collector = Collector(opts, str(config.rootpath))
     except pytest.UsageError:
         raise
@@ -169,6 +174,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     collector.stop()
     gate = config.stash.get(GATE, None)
     if gate is not None and gate.message:
+        from .report import terminal
+
         terminal.final_line(config, gate.message)
 
 
@@ -187,6 +194,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
     if collector is None:
         return (yield)
     collector.begin_test(item.nodeid, functools.partial(_item_codes, item))
+    with collector.guard("phase"):
+        item.stash[_USER_CODE] = _runs_user_fixtures(item, collector)
     try:
         return (yield)
     finally:
@@ -197,8 +206,63 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     collector = _collector(item.config)
     if collector is not None:
-        collector.set_phase("call")
+        collector.set_phase("call", item.stash.get(_USER_CODE, True))
     return (yield)
+
+
+_USER_CODE = pytest.StashKey[bool]()
+_HOOKS_AROUND = ("pytest_runtest_setup", "pytest_runtest_teardown")
+
+
+def _is_ours(module: str) -> bool:
+    return module.startswith(("_pytest.", "pytest.", "pluggy.", "leakwatch.")) or module in (
+        "_pytest", "pytest", "leakwatch")
+
+
+def _user_hooks(collector: Collector, config: pytest.Config) -> bool:
+    """Some plugin or conftest other than pytest's and ours implements the setup or
+    teardown hook (computed once: every conftest is loaded by the first test)."""
+    cached = getattr(collector, "_user_hooks", None)
+    if cached is None:
+        cached = False
+        for name in _HOOKS_AROUND:
+            for impl in getattr(config.pluginmanager.hook, name).get_hookimpls():
+                module = getattr(impl.function, "__module__", None)
+                if type(module) is not str or not _is_ours(module):
+                    cached = True
+        collector._user_hooks = cached  # type: ignore[attr-defined]
+    return bool(cached)
+
+
+def _runs_user_fixtures(item: pytest.Item, collector: Collector) -> bool:
+    """Whether code of the user's runs in this test's setup or teardown.
+
+    When only pytest's own function-scoped fixtures (``monkeypatch``, ``tmp_path``,
+    ``capsys`` ...) run there, the probes need not be read at the setup/call and
+    call/teardown boundaries: whatever changed was changed by the test body. Wider
+    fixtures are not asked about: they have windows of their own. Anything unknown
+    (an item type of a plugin, an xunit ``setup_method``) counts as user code.
+    """
+    if type(item) is not pytest.Function or _user_hooks(collector, item.config):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return True
+    for name in info.names_closure:
+        defs = info.name2fixturedefs.get(name)
+        if not defs:
+            continue
+        fixturedef = defs[-1]
+        if fixturedef.scope != "function":
+            continue
+        func: Any = fixturedef.func
+        if type(func) is types.MethodType:
+            func = func.__func__
+        module = func.__module__ if type(func) is types.FunctionType else None
+        if type(module) is not str or not module.startswith("_pytest.") or name.startswith(
+                ("_xunit_setup", "_unittest_")):
+            return True
+    return False
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -207,7 +271,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None
     collector = _collector(item.config)
     if collector is None:
         return (yield)
-    collector.set_phase("teardown")
+    collector.set_phase("teardown", item.stash.get(_USER_CODE, True))
     try:
         return (yield)
     finally:
@@ -241,6 +305,8 @@ def _fixture_codes(fixturedef: pytest.FixtureDef[Any]) -> list[types.CodeType]:
 
 
 def _fixture_owner(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Owner:
+    from .findings import Owner
+
     func = fixturedef.func
     func = getattr(func, "__func__", func) if type(func) is types.MethodType else func
     location = None
@@ -299,6 +365,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if session.shouldfail or session.shouldstop:
         reason = session.shouldfail or session.shouldstop
         collector.mark_incomplete(f"session stopped early: {reason}")
+    from .report import json_report
+
     report = None
     errors = len(collector.errors)
     with collector.guard("json-report"):
@@ -334,6 +402,7 @@ def _minimal_report(collector: Collector, config: pytest.Config) -> dict[str, An
     import platform
 
     from . import __version__
+    from .report import json_report
 
     leaks = []
     for finding in collector.findings:
@@ -366,6 +435,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if collector is None or hasattr(config, "workerinput"):  # xdist: the controller prints
         return
     try:
+        from .report import terminal
+
         terminal.render(terminalreporter, collector, config)
     except Exception as exc:  # pragma: no cover - the reporter must never break the run
         terminalreporter.write_line(f"leakwatch internal error in terminal report: {exc!r}")

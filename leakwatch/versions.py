@@ -105,12 +105,24 @@ class _RawTagBatch:
         now = self.get(_raw_words())
         if now == self.seen:
             return []
-        out = list(compress(range(len(self.handles)), map(operator.ne, now, self.seen)))
+        out = _positions_differing(now, self.seen)
         self.seen = now
         return out
 
     def sync(self, indices: list[int]) -> None:
         return None
+
+
+def _positions_differing(now: tuple[Any, ...], seen: tuple[Any, ...], step: int = 64) -> list[int]:
+    """Indices where two equal-length tuples of ints differ, by chunks: a test usually
+    changes a few dicts, so most chunks compare equal in one C call."""
+    out: list[int] = []
+    for start in range(0, len(now), step):
+        a = now[start:start + step]
+        b = seen[start:start + step]
+        if a != b:
+            out.extend(compress(range(start, start + len(a)), map(operator.ne, a, b)))
+    return out
 
 
 _RAW: list[memoryview] = []

@@ -34,6 +34,56 @@ def test_phase_setup_call_teardown(app_suite: Suite) -> None:
     assert run.find("container", "app.runner.HANDLERS")[0]["phase"] == "call"
 
 
+def test_phase_of_changes_without_a_date(app_suite: Suite) -> None:
+    # Lists carry no version: their phase comes from the boundaries leakwatch checks,
+    # which it does only around code of the user's (here, fixtures of the file).
+    run = app_suite.files(**{"test_list_phases.py": """
+        import pytest
+        from app import runner
+
+        @pytest.fixture
+        def appends_in_setup():
+            runner.HANDLERS.append("setup")
+            yield
+
+        @pytest.fixture
+        def appends_in_teardown():
+            yield
+            runner.HANDLERS.append("teardown")
+
+        def test_a_setup(appends_in_setup):
+            pass
+        def test_b_teardown(appends_in_teardown):
+            pass
+        def test_c_builtin_fixtures_only(monkeypatch, tmp_path):
+            monkeypatch.setenv("LW_RESTORED", "1")
+            runner.HANDLERS.append("call")
+    """}).run()
+    run.result.assert_outcomes(passed=3)
+    found = {f["test"].split("::")[1]: f["phase"] for f in run.find("container", "app.runner.HANDLERS")}
+    assert found == {"test_a_setup": "setup", "test_b_teardown": "teardown",
+                     "test_c_builtin_fixtures_only": "call"}
+    assert run.find("env", "LW_RESTORED") == []
+
+
+def test_a_conftest_setup_hook_is_user_code(app_suite: Suite) -> None:
+    run = app_suite.files(**{
+        "conftest.py": """
+            from app import runner
+
+            def pytest_runtest_setup(item):
+                if item.name == "test_hooked":
+                    runner.HANDLERS.append("hook")
+        """,
+        "test_hooked.py": """
+            def test_hooked():
+                pass
+        """,
+    }).run()
+    run.result.assert_outcomes(passed=1)
+    assert [f["phase"] for f in run.find("container", "app.runner.HANDLERS")] == ["setup"]
+
+
 def test_fixture_scopes_attributed_to_fixture(app_suite: Suite) -> None:
     run = app_suite.files(**{
         "conftest.py": """

@@ -62,8 +62,13 @@ CONFTEST = """
 
 TESTS = """
     import os
+    import pytest
     from unittest import mock
     from app import runner
+
+    @pytest.fixture(autouse=True)
+    def user_fixture():  # user code around the test: its phase boundaries are checked
+        yield
 
     def test_leaks_everywhere():
         os.environ["LW_FAULT_ENV"] = "1"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from . import kinds as _kinds  # noqa: F401 - registers the finding kinds at import
-from .optin import OPT_IN
+from .names import OPT_IN
 
 __all__ = ["addoption", "addhooks", "register"]
 

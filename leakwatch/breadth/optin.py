@@ -19,8 +19,6 @@ from ..changes import MISSING
 from .slots import Slot
 from .surfaces import NOT_RESTORABLE
 
-OPT_IN = ("random", "fds", "files")
-
 
 def _random_state() -> Any:
     return random.getstate()

@@ -9,9 +9,12 @@ objects, so ``leakwatch show/diff/html`` see exactly what CI saw.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from ..collector import Collector
+if TYPE_CHECKING:  # sub-plugins are imported by every pytest run: keep them light
+    from ..collector import Collector
 
 
 def addoption(parser: pytest.Parser) -> None:

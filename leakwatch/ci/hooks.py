@@ -49,7 +49,6 @@ class CIPlugin:
         #: Run order: {nodeid, outcome, line} (plus worker in the controller's merged list).
         self.tests: list[dict[str, Any]] = []
         self._index: dict[str, int] = {}
-        self._lines: dict[str, int] = {}
         self.worker_tests: dict[str, list[dict[str, Any]]] = {}
         self.worker_extras: dict[str, list[Any]] = {}
         self.markers = MarkerFilter()
@@ -125,20 +124,12 @@ class CIPlugin:
         except Exception:  # noqa: BLE001 - a bug of ours: one warning, the run goes on
             with self.collector.guard("marker"):
                 raise
-        with self.collector.guard("ci"):
-            for item in items:
-                line = item.location[1]
-                if isinstance(line, int):
-                    self._lines[item.nodeid] = line + 1
 
     # -- the run's order and outcomes ---------------------------------------
 
     def on_test_begin(self, nodeid: str) -> None:
         self._index[nodeid] = len(self.tests)
-        entry: dict[str, Any] = {"nodeid": nodeid, "outcome": "passed"}
-        if nodeid in self._lines:
-            entry["line"] = self._lines[nodeid]
-        self.tests.append(entry)
+        self.tests.append({"nodeid": nodeid, "outcome": "passed"})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.controller:
@@ -148,6 +139,10 @@ class CIPlugin:
             if pos is None:
                 return
             entry = self.tests[pos]
+            if "line" not in entry:  # pytest computed the location for the report already
+                line = report.location[1]
+                if isinstance(line, int):
+                    entry["line"] = line + 1
             if report.failed:
                 entry["outcome"] = "failed" if not hasattr(report, "wasxfail") else "xpassed"
             elif report.skipped and entry["outcome"] == "passed":

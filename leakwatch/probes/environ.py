@@ -27,6 +27,8 @@ class EnvironProbe:
         self._mark_handle: Any = None
         self._mark_snapshot: dict[Any, Any] = {}
         self._phases: dict[Any, str] = {}
+        self._tracked = False
+        self._seen: tuple[int, int] = (-1, -1)
 
     def _backing(self) -> dict[Any, Any] | None:
         env = os.environ
@@ -41,14 +43,32 @@ class EnvironProbe:
             self._mark_handle = self.core.add(self._data)
             self._snapshot = dict.copy(self._data)
             self._mark_snapshot = {k: v for k, v in self._snapshot.items() if k not in _CURRENT_TEST}
+        self._tracked = interceptors.env_writes_tracked()
+        self._seen = self._writes()
 
+    def _writes(self) -> tuple[int, int]:
+        """(tracked writes, length without pytest's key): the fast "unchanged" check.
+
+        pytest writes ``PYTEST_CURRENT_TEST`` in every phase, so the dict's tag moves in
+        every test; when every write goes through the wrapped ``os.environ``, the count
+        of the others says whether a diff is needed. (A write straight into
+        ``os.environ._data`` that keeps its length is the documented blind spot.)
+        """
+        data = self._data
+        if data is None or not self._tracked:
+            return (-1, -1)
+        n = len(data)
+        for key in _CURRENT_TEST:
+            if key in data:
+                n -= 1
+        return (interceptors.env_write_count(), n)
     def mark(self, phase_ended: str) -> None:
         """Note which keys changed in the phase that just ended.
 
         pytest itself writes ``PYTEST_CURRENT_TEST`` in every phase, so the dict's
         version tag cannot date a user's change; a C-level items diff can.
         """
-        if self._data is None or interceptors.env_writes_tracked():
+        if self._data is None or self._tracked:
             return  # the wrapped os.environ records each write's phase (poll reads it)
         if not self.core.changed([self._mark_handle]):
             return
@@ -75,13 +95,18 @@ class EnvironProbe:
             return []
         if not self.core.changed([self._handle]):
             return []
+        if self._tracked:
+            seen = self._writes()
+            if seen == self._seen:
+                return []
+            self._seen = seen
         self.core.accept(self._handle)
         version = self.core.version(self._handle)
         old, new = self._snapshot, dict.copy(self._data)
         decode_key = os.environ.decodekey  # type: ignore[attr-defined]
         decode_value = os.environ.decodevalue  # type: ignore[attr-defined]
         self._snapshot = new
-        tracked = interceptors.env_writes_tracked()
+        tracked = self._tracked
         if not tracked:
             self._mark_snapshot = dict.copy(new)
             for key in _CURRENT_TEST:

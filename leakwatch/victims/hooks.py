@@ -88,8 +88,9 @@ class VictimsPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
                                   ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        with self.collector.guard("victims"):
-            self._explain(item, call, report)
+        if self.began_with:  # only tests that began with a leak outstanding are explained
+            with self.collector.guard("victims"):
+                self._explain(item, call, report)
         return report
 
     def _explain(self, item: pytest.Item, call: pytest.CallInfo[None],
