@@ -36,6 +36,8 @@ MAX_ITEMS = 10_000
 #: At most this many nodes are created under one watched module.
 MAX_NODES_PER_MODULE = 2_000
 
+_EXACT_CONTAINERS = {id(dict): "dict", id(list): "list", id(set): "set"}
+
 _CLASS_SKIP = frozenset(
     {"__dict__", "__weakref__", "__module__", "__doc__", "__qualname__", "__firstlineno__",
      "__static_attributes__", "__annotations__", "__orig_bases__", "__parameters__",
@@ -115,6 +117,8 @@ class WatchGraph:
         self._seq_objs: list[Any] = []
         self._seq_lens: list[int] = []
         self._seq_len_sum = 0
+        self._seq_order: list[int] = []
+        self._seq_pos: dict[int, int] = {}
         self._dict_dirty = True
         self._batch: Any = None
         self._counts: dict[str, int] = {}
@@ -212,15 +216,15 @@ class WatchGraph:
         return False
 
     def _child_of(self, parent: Node, key: Any, value: Any) -> Node | None:
+        cls = type(value)
+        if id(cls) in safe.IMMUTABLE_IDS or cls is tuple:
+            return None  # most globals (functions, strings, numbers): decided first
         depth = parent.depth + 1
         if depth > self.max_depth or parent.kind in ("list", "set"):
             return None
         if parent.kind == "dict":
             return None  # container items are compared, not entered
         if self._skip_name(parent, key):
-            return None
-        cls = type(value)
-        if id(cls) in safe.IMMUTABLE_IDS or cls is tuple:
             return None
         if safe.is_mock(value) or safe.is_module(value):
             return None
@@ -240,6 +244,9 @@ class WatchGraph:
                 node.cls_module = defined_in
                 node.test_class = self.is_test_module(defined_in or "")
             return node
+        exact = _EXACT_CONTAINERS.get(id(cls))
+        if exact is not None:
+            return self._add_node(value, exact, path, depth, parent.module)
         for base, kind in ((dict, "dict"), (list, "list"), (set, "set")):
             if safe.has_base(cls, base):
                 if cls is not base and safe.overrides_container_protocol(cls):
@@ -264,8 +271,13 @@ class WatchGraph:
     # -- polling ----------------------------------------------------------
 
     def _rebuild_seq_arrays(self) -> None:
-        self._seq_objs = [n.obj for n in self._seq_nodes]
-        self._seq_lens = [self._state_len(n.snapshot) for n in self._seq_nodes]
+        # Read in address order (neighbours share pages and cache lines: fewer misses);
+        # ``_seq_order`` maps back to the nodes, whose order the report keeps.
+        order = sorted(range(len(self._seq_nodes)), key=lambda i: id(self._seq_nodes[i].obj))
+        self._seq_order = order
+        self._seq_pos = {id(self._seq_nodes[i]): pos for pos, i in enumerate(order)}
+        self._seq_objs = [self._seq_nodes[i].obj for i in order]
+        self._seq_lens = [self._state_len(self._seq_nodes[i].snapshot) for i in order]
         self._seq_len_sum = sum(self._seq_lens)
         self._seq_dirty = False
 
@@ -286,8 +298,10 @@ class WatchGraph:
         now = list(map(len, self._seq_objs))
         if now == self._seq_lens:
             return []
-        nodes = self._seq_nodes
-        return [nodes[i] for i, (a, b) in enumerate(zip(now, self._seq_lens, strict=True)) if a != b]
+        nodes, order = self._seq_nodes, self._seq_order
+        changed = sorted(order[i] for i, (a, b) in enumerate(zip(now, self._seq_lens, strict=True))
+                         if a != b)
+        return [nodes[i] for i in changed]
 
     def mark(self, phase_ended: str) -> None:
         """At a phase boundary: note which nodes changed in the phase that ended.
@@ -301,9 +315,9 @@ class WatchGraph:
             if sum(map(len, self._seq_objs)) == self._seq_len_sum:
                 pass  # no length changed (compensating changes are dated at the poll)
             elif (now := list(map(len, self._seq_objs))) != self._seq_lens:
-                for node, a, b in zip(self._seq_nodes, now, self._seq_lens, strict=True):
+                for i, a, b in zip(self._seq_order, now, self._seq_lens, strict=True):
                     if a != b:
-                        self._seq_phase.setdefault(id(node), phase_ended)
+                        self._seq_phase.setdefault(id(self._seq_nodes[i]), phase_ended)
         if not self.core.dates_changes and self._dict_nodes:
             handles = [n.handle for n in self._dict_nodes]
             for i in self.core.changed(handles):
@@ -420,10 +434,19 @@ class WatchGraph:
         if value is not MISSING:
             self._link(node, key, value)
 
+    def _seq_length_is(self, node: Node, length: int) -> None:
+        """Move one list's known length on in place (a rebuild sorts every list)."""
+        pos = self._seq_pos.get(id(node))
+        if self._seq_dirty or pos is None:
+            self._seq_dirty = True
+            return
+        self._seq_len_sum += length - self._seq_lens[pos]
+        self._seq_lens[pos] = length
+
     def _diff_seq(self, node: Node, out: list[Change]) -> None:
         before = node.snapshot
         after = self._seq_state(node.obj, node.kind)
-        self._seq_dirty = True
+        self._seq_length_is(node, self._state_len(after))
         phase = self._seq_phase.get(id(node))
         from .changes import same
 

@@ -251,20 +251,27 @@ def _dict_exit(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[
 
 
 def _import_read(key: Any, value: Any) -> None:
-    """Record ``key`` if a module body (import time) is reading it, a few frames up."""
+    """Record ``key`` if a module body (import time) is reading it, a few frames up.
+
+    Every ``os.environ`` read in the run comes through here: nothing is built until a
+    module body is found (most reads are not at import time).
+    """
     frame: FrameType | None = sys._getframe(2)
-    reader: Origin | None = None
+    first: FrameType | None = None
     depth = 0
     while frame is not None and depth < _IMPORT_DEPTH:
         code = frame.f_code
-        if code.co_filename not in _ENV_SKIP and not code.co_filename.startswith("<frozen"):
-            if reader is None:
-                reader = Origin(code.co_filename, frame.f_lineno, code.co_name)
+        filename = code.co_filename
+        if filename not in _ENV_SKIP and not filename.startswith("<frozen"):
+            if first is None:
+                first = frame
             if code.co_name == "<module>":
                 ns = frame.f_globals
                 name = ns.get("__name__")
                 if type(name) is str and type(key) is str:
-                    line = Origin(code.co_filename, frame.f_lineno, "<module>")
+                    line = Origin(filename, frame.f_lineno, "<module>")
+                    fcode = first.f_code
+                    reader = Origin(fcode.co_filename, first.f_lineno, fcode.co_name)
                     env_reads.setdefault(key, {})[name] = EnvRead(
                         name, id(ns), line, None if reader == line else reader, digest(value))
                 return

@@ -58,6 +58,8 @@ class CIPlugin:
         sarif_opt = config.getoption("leakwatch_sarif", None) or config.getini("leakwatch_sarif")
         self.sarif_path = _path(config, sarif_opt) if sarif_opt else None
         self.accepted: set[str] | None = None
+        self._controller: bool | None = None
+        self._session_started = False
         self.comparison: baseline_mod.Comparison | None = None
         collector.filters.append(self.markers)
         collector.observers.append(self)
@@ -72,13 +74,19 @@ class CIPlugin:
 
     @property
     def controller(self) -> bool:
-        """Asked late: xdist registers its controller plugin after leakwatch's configure."""
-        return xdist.is_controller(self.config)
+        """Asked late: xdist registers its controller plugin after leakwatch's configure
+        (known for good once the session starts; asked for every report)."""
+        if self._controller is None:
+            if not self._session_started:
+                return xdist.is_controller(self.config)
+            self._controller = xdist.is_controller(self.config)
+        return self._controller
 
     # -- start-up validation (UsageError: exit 4, before any test) -----------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._session_started = True
         if self.worker is not None:
             return
         try:
