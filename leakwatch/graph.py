@@ -166,8 +166,11 @@ class WatchGraph:
             node.handle = self.core.add(obj)
             self._dict_nodes.append(node)
             self._dict_dirty = True
-            for k, v in node.snapshot.items():
-                self._link(node, k, v)
+            if depth < self.max_depth and kind != "dict":
+                immutable = safe.IMMUTABLE_IDS
+                for k, v in node.snapshot.items():
+                    if id(type(v)) not in immutable:  # functions, strings, numbers: no child
+                        self._link(node, k, v)
         else:
             node.snapshot = self._seq_state(obj, kind)
             self._seq_nodes.append(node)

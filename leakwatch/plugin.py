@@ -24,6 +24,27 @@ if TYPE_CHECKING:  # imported when a session enables leakwatch: an installed plu
     from .findings import Owner
     from .gate import Gate
 
+def _skip_assert_rewriting() -> None:
+    """Import leakwatch's own modules with the normal import system.
+
+    pytest rewrites the asserts of every module of a distribution that has a ``pytest11``
+    entry point. leakwatch's modules have no asserts worth rewriting, and where bytecode
+    is not written (``PYTHONDONTWRITEBYTECODE``, common in CI images) the rewriting hook
+    recompiles them from source in every run: about 40 ms here. Uses pytest's private
+    ``_must_rewrite`` set; if that changes, this does nothing.
+    """
+    try:
+        for finder in sys.meta_path:
+            if type(finder).__name__ == "AssertionRewritingHook":
+                must = getattr(finder, "_must_rewrite", None)
+                if isinstance(must, set):
+                    must.discard(__name__.partition(".")[0])
+    except Exception:  # noqa: BLE001 - an optimisation only
+        pass
+
+
+_skip_assert_rewriting()
+
 #: Sub-plugins: modules with optional ``addoption(parser)``, ``addhooks(pluginmanager)``
 #: and ``register(config, collector)``. Each feature lives in its own module.
 SUBPLUGINS: tuple[str, ...] = (

@@ -262,12 +262,12 @@ def test_examples_demo_victims_name_their_polluters(suite: Suite) -> None:
 def test_an_error_inside_victims_is_one_warning_and_the_run_goes_on(app_suite: Suite) -> None:
     run = app_suite.files(**{
         "conftest.py": """
-            import leakwatch.victims.hooks as hooks
+            import leakwatch.victims.relevance as relevance
 
             def broken(*args):
                 raise RuntimeError("victims bug")
 
-            hooks.usage_of = broken
+            relevance.usage_of = broken
         """,
         "test_broken.py": """
             from app import runner

@@ -20,7 +20,6 @@ import pytest
 from ..collector import Collector
 from ..findings import Finding
 from ..gate import Gate
-from ..report import github, sarif
 from . import baseline as baseline_mod
 from . import xdist
 from .marker import MarkerFilter
@@ -243,9 +242,13 @@ class CIPlugin:
 
     def sarif_output(self, report: dict[str, Any], config: pytest.Config) -> None:
         if self.sarif_path is not None:
+            from ..report import sarif
+
             sarif.write(self.sarif_path, report)
 
     def github_output(self, report: dict[str, Any], config: pytest.Config) -> None:
+        from ..report import github
+
         if not github.enabled():
             return
         lines = github.workflow_commands(report)

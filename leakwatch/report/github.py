@@ -11,8 +11,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from . import locate, markdown
-
 #: GitHub shows only the first few annotations of a step; past this, one notice says how many.
 MAX_ANNOTATIONS = 50
 
@@ -30,6 +28,8 @@ def _prop(text: str) -> str:
 
 
 def workflow_commands(report: dict[str, Any]) -> list[str]:
+    from . import locate  # imported when GitHub output is on, not by every run
+
     out: list[str] = []
     lines = locate.test_lines(report)
     severe = [f for f in report.get("leaks", []) if f["severity"] in ("leak", "warning")]
@@ -50,6 +50,8 @@ def workflow_commands(report: dict[str, Any]) -> list[str]:
 
 def write_step_summary(report: dict[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
     """Append the markdown summary to ``$GITHUB_STEP_SUMMARY``; False when it is not set."""
+    from . import markdown
+
     path = environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return False

@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 import pytest
-from tabulate import tabulate
 
 from ..collector import Collector
 from ..findings import INFO, LEAK, WARNING, Finding, Origin
@@ -78,6 +77,8 @@ def render(tr: Any, collector: Collector, config: pytest.Config) -> None:
     if not findings:
         tr.write_line(summary_line(collector))
         return
+    from tabulate import tabulate  # a clean run never needs the table (nor its import)
+
     tr.write_sep("=", "leakwatch")
     rows = group(findings, at=10**9 if verbose > 1 else 3)
     limit = len(rows) if verbose > 0 else QUIET_ROWS if verbose < 0 else DEFAULT_ROWS

@@ -11,15 +11,15 @@ import os
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .confirm import Confirmation, Confirmer
-from .explain import polluters, section_text, suspects_json
 from .ledger import Ledger, Outstanding
-from .relevance import rank, usage_of
 from .rerun import CHILD_FLAG, Rerunner, base_env, strip_args
+
+if TYPE_CHECKING:  # explain, relevance and confirm are imported when a victim shows up
+    from .confirm import Confirmation
 
 #: JUnit XML ``<property>`` carrying the top suspects (pytest writes sections to JUnit only
 #: with junit_logging; properties always).
@@ -102,6 +102,9 @@ class VictimsPlugin:
             self.began_with.pop(nodeid, None)
         if outcome is None or not entries:
             return
+        from .explain import polluters, section_text, suspects_json
+        from .relevance import rank, usage_of
+
         ranked = rank(entries, usage_of(item, call.excinfo))
         if not ranked:
             return
@@ -188,6 +191,8 @@ class VictimsPlugin:
                 tr.write_line(f"leakwatch confirm: {text}")
 
         rerunner = self._rerunner(session)
+        from .confirm import Confirmer
+
         confirmer = Confirmer(rerunner, progress)
         if tr is not None:
             tr.write_sep("-", f"leakwatch confirm: {len(self.victims)} victims, "
