@@ -53,6 +53,8 @@ _SKIP_FILES = frozenset(
 _ENV_SKIP = frozenset({os.__file__, __import__("_collections_abc").__file__, __file__})
 #: How many frames above an env read are searched for a module body being imported.
 _IMPORT_DEPTH = 8
+#: importlib's table of module locks: empty when no module is being imported anywhere.
+_IMPORTS_IN_PROGRESS: Any = getattr(importlib._bootstrap, "_module_locks", None)  # type: ignore[attr-defined]
 
 
 class Listener(Protocol):
@@ -253,9 +255,12 @@ def _dict_exit(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[
 def _import_read(key: Any, value: Any) -> None:
     """Record ``key`` if a module body (import time) is reading it, a few frames up.
 
-    Every ``os.environ`` read in the run comes through here: nothing is built until a
-    module body is found (most reads are not at import time).
+    Every ``os.environ`` read in the run comes through here: when no import is in
+    progress (importlib holds a per-module lock while a module body runs, reloads
+    included) nothing is walked; otherwise nothing is built until a module body is found.
     """
+    if _IMPORTS_IN_PROGRESS is not None and not _IMPORTS_IN_PROGRESS:
+        return
     frame: FrameType | None = sys._getframe(2)
     first: FrameType | None = None
     depth = 0

@@ -216,7 +216,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
         return (yield)
     collector.begin_test(item.nodeid, functools.partial(_item_codes, item))
     with collector.guard("phase"):
-        item.stash[_USER_CODE] = _runs_user_fixtures(item, collector)
+        item.stash[_USER_CODE] = _runs_user_fixtures(item)
     try:
         return (yield)
     finally:
@@ -232,6 +232,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
 
 _USER_CODE = pytest.StashKey[bool]()
+_USER_HOOKS = pytest.StashKey[bool]()
+#: id(FixtureDef) -> (the FixtureDef, whether it is code of the user's): asked per test.
+_USER_FIXTURES = pytest.StashKey[dict[int, tuple[Any, bool]]]()
 _HOOKS_AROUND = ("pytest_runtest_setup", "pytest_runtest_teardown")
 
 
@@ -240,10 +243,10 @@ def _is_ours(module: str) -> bool:
         "_pytest", "pytest", "leakwatch")
 
 
-def _user_hooks(collector: Collector, config: pytest.Config) -> bool:
+def _user_hooks(config: pytest.Config) -> bool:
     """Some plugin or conftest other than pytest's and ours implements the setup or
     teardown hook (computed once: every conftest is loaded by the first test)."""
-    cached = getattr(collector, "_user_hooks", None)
+    cached = config.stash.get(_USER_HOOKS, None)
     if cached is None:
         cached = False
         for name in _HOOKS_AROUND:
@@ -251,11 +254,22 @@ def _user_hooks(collector: Collector, config: pytest.Config) -> bool:
                 module = getattr(impl.function, "__module__", None)
                 if type(module) is not str or not _is_ours(module):
                     cached = True
-        collector._user_hooks = cached  # type: ignore[attr-defined]
-    return bool(cached)
+        config.stash[_USER_HOOKS] = cached
+    return cached
 
 
-def _runs_user_fixtures(item: pytest.Item, collector: Collector) -> bool:
+def _is_user_fixture(name: str, fixturedef: Any) -> bool:
+    if fixturedef.scope != "function":
+        return False  # wider fixtures have windows of their own
+    func: Any = fixturedef.func
+    if type(func) is types.MethodType:
+        func = func.__func__
+    module = func.__module__ if type(func) is types.FunctionType else None
+    return type(module) is not str or not module.startswith("_pytest.") or name.startswith(
+        ("_xunit_setup", "_unittest_"))
+
+
+def _runs_user_fixtures(item: pytest.Item) -> bool:
     """Whether code of the user's runs in this test's setup or teardown.
 
     When only pytest's own function-scoped fixtures (``monkeypatch``, ``tmp_path``,
@@ -264,25 +278,19 @@ def _runs_user_fixtures(item: pytest.Item, collector: Collector) -> bool:
     fixtures are not asked about: they have windows of their own. Anything unknown
     (an item type of a plugin, an xunit ``setup_method``) counts as user code.
     """
-    if type(item) is not pytest.Function or _user_hooks(collector, item.config):
+    if type(item) is not pytest.Function or _user_hooks(item.config):
         return True
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return True
-    for name in info.names_closure:
-        defs = info.name2fixturedefs.get(name)
-        if not defs:
-            continue
-        fixturedef = defs[-1]
-        if fixturedef.scope != "function":
-            continue
-        func: Any = fixturedef.func
-        if type(func) is types.MethodType:
-            func = func.__func__
-        module = func.__module__ if type(func) is types.FunctionType else None
-        if type(module) is not str or not module.startswith("_pytest.") or name.startswith(
-                ("_xunit_setup", "_unittest_")):
-            return True
+    known = item.config.stash.setdefault(_USER_FIXTURES, {})
+    for name, defs in info.name2fixturedefs.items():
+        for fixturedef in defs:
+            seen = known.get(id(fixturedef))
+            if seen is None or seen[0] is not fixturedef:
+                seen = known[id(fixturedef)] = (fixturedef, _is_user_fixture(name, fixturedef))
+            if seen[1]:
+                return True
     return False
 
 

@@ -93,6 +93,8 @@ class _DeferredStart:
 
             self.restorer = Restorer(collector)
             collector.observers.append(self.restorer)
+            config.pluginmanager.register(_RestoreFixtures(collector, self.restorer),
+                                          "leakwatch-restore-fixtures")
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
@@ -119,11 +121,20 @@ class _DeferredStart:
         collector.extra_probes.extend(probes)
         collector.extra_probes.extend(thirdparty.load(self.config, collector.guard))
 
+class _RestoreFixtures:
+    """Notes the ``MonkeyPatch`` a wider fixture returns, so that restore leaves what it
+    will undo alone. Registered only with ``--leakwatch-restore``: fixture hooks run for
+    every fixture of every test."""
+
+    def __init__(self, collector: Any, restorer: Any) -> None:
+        self.collector = collector
+        self.restorer = restorer
+
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any],
                              request: pytest.FixtureRequest) -> Generator[None, object, object]:
         result = yield
-        if self.restorer is not None and fixturedef.scope != "function":
+        if fixturedef.scope != "function":
             with self.collector.guard("restore"):
                 from _pytest.monkeypatch import MonkeyPatch
 
@@ -134,8 +145,7 @@ class _DeferredStart:
         return result
 
     def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[Any]) -> None:
-        if self.restorer is not None:
-            self.restorer.monkeypatches.pop(id(fixturedef), None)
+        self.restorer.monkeypatches.pop(id(fixturedef), None)
 
 
 class _CollectorCore:
