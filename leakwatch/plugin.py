@@ -276,7 +276,9 @@ def _runs_user_fixtures(item: pytest.Item) -> bool:
     ``capsys`` ...) run there, the probes need not be read at the setup/call and
     call/teardown boundaries: whatever changed was changed by the test body. Wider
     fixtures are not asked about: they have windows of their own. Anything unknown
-    (an item type of a plugin, an xunit ``setup_method``) counts as user code.
+    (an item type of a plugin, an xunit ``setup_method``) counts as user code. Other
+    hooks that run inside the window (``pytest_runtest_logreport`` of a conftest, say)
+    do not count: what they change is still this test's, dated ``call``.
     """
     if type(item) is not pytest.Function or _user_hooks(item.config):
         return True

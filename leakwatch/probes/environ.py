@@ -62,6 +62,7 @@ class EnvironProbe:
             if key in data:
                 n -= 1
         return (interceptors.env_write_count(), n)
+
     def mark(self, phase_ended: str) -> None:
         """Note which keys changed in the phase that just ended.
 
