@@ -307,10 +307,13 @@ _env_write_count = 0
 
 def _env_write(key: Any, value: Any) -> None:
     global _env_write_count
-    if key == "PYTEST_CURRENT_TEST" or key == b"PYTEST_CURRENT_TEST":
+    kind = type(key)
+    # Exact types only (no user __eq__), and str with str, bytes with bytes (python -bb).
+    if (kind is str and key == "PYTEST_CURRENT_TEST") or (
+            kind is bytes and key == b"PYTEST_CURRENT_TEST"):
         return
     _env_write_count += 1
-    if type(key) is not str:
+    if kind is not str:
         return
     origin = caller_origin(skip_pytest=True)
     new = digest(value)

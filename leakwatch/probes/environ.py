@@ -42,7 +42,7 @@ class EnvironProbe:
             self._handle = self.core.add(self._data)
             self._mark_handle = self.core.add(self._data)
             self._snapshot = dict.copy(self._data)
-            self._mark_snapshot = {k: v for k, v in self._snapshot.items() if k not in _CURRENT_TEST}
+            self._mark_snapshot = {k: v for k, v in self._snapshot.items() if k != _CURRENT_TEST_KEY}
         self._tracked = interceptors.env_writes_tracked()
         self._seen = self._writes()
 
@@ -58,9 +58,8 @@ class EnvironProbe:
         if data is None or not self._tracked:
             return (-1, -1)
         n = len(data)
-        for key in _CURRENT_TEST:
-            if key in data:
-                n -= 1
+        if _CURRENT_TEST_KEY in data:
+            n -= 1
         return (interceptors.env_write_count(), n)
 
     def mark(self, phase_ended: str) -> None:
@@ -75,8 +74,7 @@ class EnvironProbe:
             return
         self.core.accept(self._mark_handle)
         new = dict.copy(self._data)
-        for key in _CURRENT_TEST:  # pytest's own key moves every phase: leave it out
-            new.pop(key, None)
+        new.pop(_CURRENT_TEST_KEY, None)  # pytest's own key moves every phase: leave it out
         old = self._mark_snapshot
         self._mark_snapshot = new
         if new == old:  # bytes keys and values: compared in C
@@ -110,8 +108,7 @@ class EnvironProbe:
         tracked = self._tracked
         if not tracked:
             self._mark_snapshot = dict.copy(new)
-            for key in _CURRENT_TEST:
-                self._mark_snapshot.pop(key, None)
+            self._mark_snapshot.pop(_CURRENT_TEST_KEY, None)
             self.core.accept(self._mark_handle)
         phases, self._phases = self._phases, {}
 
@@ -133,7 +130,17 @@ class EnvironProbe:
         return out
 
 
-_CURRENT_TEST = (b"PYTEST_CURRENT_TEST", "PYTEST_CURRENT_TEST")
+def _encoded_key(name: str) -> Any:
+    """``name`` as ``os.environ._data`` stores it (bytes on POSIX, upper-case str on
+    Windows): looking up the other type would compare str with bytes (``python -bb``)."""
+    encode = getattr(os.environ, "encodekey", None)
+    try:
+        return encode(name) if encode is not None else name
+    except Exception:  # noqa: BLE001
+        return name
+
+
+_CURRENT_TEST_KEY = _encoded_key("PYTEST_CURRENT_TEST")
 
 
 def _phase(phases: dict[Any, str], key: Any) -> dict[str, Any]:
