@@ -233,8 +233,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
 _USER_CODE = pytest.StashKey[bool]()
 _USER_HOOKS = pytest.StashKey[bool]()
-#: id(FixtureDef) -> (the FixtureDef, whether it is code of the user's): asked per test.
-_USER_FIXTURES = pytest.StashKey[dict[int, tuple[Any, bool]]]()
+#: FixtureDef -> whether it is code of the user's (asked for every test).
+_USER_FIXTURES = pytest.StashKey[dict[Any, bool]]()
 _HOOKS_AROUND = ("pytest_runtest_setup", "pytest_runtest_teardown")
 
 
@@ -287,11 +287,11 @@ def _runs_user_fixtures(item: pytest.Item) -> bool:
         return True
     known = item.config.stash.setdefault(_USER_FIXTURES, {})
     for name, defs in info.name2fixturedefs.items():
-        for fixturedef in defs:
-            seen = known.get(id(fixturedef))
-            if seen is None or seen[0] is not fixturedef:
-                seen = known[id(fixturedef)] = (fixturedef, _is_user_fixture(name, fixturedef))
-            if seen[1]:
+        for fixturedef in defs:  # FixtureDef hashes by identity
+            user = known.get(fixturedef)
+            if user is None:
+                user = known[fixturedef] = _is_user_fixture(name, fixturedef)
+            if user:
                 return True
     return False
 

@@ -58,7 +58,6 @@ class CIPlugin:
         self.sarif_path = _path(config, sarif_opt) if sarif_opt else None
         self.accepted: set[str] | None = None
         self._controller: bool | None = None
-        self._session_started = False
         self.comparison: baseline_mod.Comparison | None = None
         collector.filters.append(self.markers)
         collector.observers.append(self)
@@ -76,16 +75,14 @@ class CIPlugin:
         """Asked late: xdist registers its controller plugin after leakwatch's configure
         (known for good once the session starts; asked for every report)."""
         if self._controller is None:
-            if not self._session_started:
-                return xdist.is_controller(self.config)
-            self._controller = xdist.is_controller(self.config)
+            return xdist.is_controller(self.config)
         return self._controller
 
     # -- start-up validation (UsageError: exit 4, before any test) -----------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self._session_started = True
+        self._controller = xdist.is_controller(self.config)
         if self.worker is not None:
             return
         try:
