@@ -127,6 +127,8 @@ class Collector:
         self._started = False
         self._listening = False
         self._just_closed = False
+        self._calls: dict[str, list[tuple[Any, Any]]] = {}
+        self._calls_for = -1
 
     # -- life cycle -------------------------------------------------------
 
@@ -183,13 +185,24 @@ class Collector:
             self.incomplete_reasons.append(reason)
 
     def notify(self, method: str, *args: Any) -> None:
-        for observer in self.observers:
-            fn = getattr(observer, method, None)
-            if fn is not None:
-                try:  # the guard, inlined: this runs several times per test
-                    fn(*args)
-                except Exception as exc:  # noqa: BLE001
-                    self.record_error(f"observer {type(observer).__name__}", exc)
+        calls = self._calls.get(method)
+        if calls is None or self._calls_for != len(self.observers):
+            calls = self._observer_calls(method)
+        for observer, fn in calls:
+            try:  # the guard, inlined: this runs several times per test
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001
+                self.record_error(f"observer {type(observer).__name__}", exc)
+
+    def _observer_calls(self, method: str) -> list[tuple[Any, Any]]:
+        """The observers' bound ``method`` s, looked up once (observers are our own
+        objects, added at configure time; the cache is redone if more are added)."""
+        if self._calls_for != len(self.observers):
+            self._calls = {}
+            self._calls_for = len(self.observers)
+        calls = [(o, fn) for o in self.observers if (fn := getattr(o, method, None)) is not None]
+        self._calls[method] = calls
+        return calls
 
     # -- interceptor callbacks --------------------------------------------
 
@@ -276,17 +289,19 @@ class Collector:
         if not self._started:
             return
         self._just_closed = False
-        with self.guard("poll"):
+        try:  # the guard, inlined (here and in the other per-test methods): it runs per test
             self._assign(self._poll())
             if self.stack:
                 self.stack[-1].since = self.stack[-1].phase
+        except Exception as exc:  # noqa: BLE001
+            self.record_error("poll", exc)
 
     # -- tests ------------------------------------------------------------
 
     def begin_test(self, nodeid: str, codes: Any = None) -> None:
         if not self._started:
             self.start()
-        with self.guard("begin"):
+        try:
             # What happened since the last window is nobody's leak (pytest's own work
             # between tests); polling moves the baseline on and keeps open fixtures current.
             # Right after a test's window closed nothing of the user's ran: skip the poll.
@@ -298,6 +313,8 @@ class Collector:
             if marker is not None:
                 record.markers.append(("setup", marker))
             self.stack.append(record)
+        except Exception as exc:  # noqa: BLE001
+            self.record_error("begin", exc)
         if self.observers:
             self.notify("on_test_begin", nodeid)
 
@@ -320,24 +337,30 @@ class Collector:
                 except Exception as exc:  # noqa: BLE001
                     self.record_error(probe.name, exc)
             record.since = phase
-        with self.guard("phase"):
+        try:
             record.phase = phase
             marker = self.core.marker()
             if marker is not None:
                 record.markers.append((phase, marker))
+        except Exception as exc:  # noqa: BLE001
+            self.record_error("phase", exc)
 
     def end_test(self, nodeid: str) -> None:
         if not self.stack or self.stack[-1].owner.type != "test" or self.stack[-1].owner.name != nodeid:
             return
-        with self.guard("end"):
-            self.checkpoint()
+        self.checkpoint()  # guarded inside
         record = self.stack.pop()
         self.tests_run += 1
         self._just_closed = not self.stack
-        before = len(self.findings)
-        with self.guard("findings"):
-            self._emit(record, {s: (e.before, e.after) for s, e in record.entries.items()})
-        self.last_test_findings = [f for f in self.findings[before:] if f.owner == record.owner]
+        if not record.entries and not record.reloads:
+            self.last_test_findings = []  # nothing changed (the usual case): nothing to emit
+        else:
+            before = len(self.findings)
+            try:
+                self._emit(record, {s: (e.before, e.after) for s, e in record.entries.items()})
+            except Exception as exc:  # noqa: BLE001
+                self.record_error("findings", exc)
+            self.last_test_findings = [f for f in self.findings[before:] if f.owner == record.owner]
         if self.observers:
             self.notify("on_test_end", nodeid, record)
 

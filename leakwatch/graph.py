@@ -21,9 +21,11 @@ diffed (``poll``).
 
 from __future__ import annotations
 
+import operator
 import sys
 import types
 from collections.abc import Callable, Iterator
+from itertools import compress
 from typing import Any
 
 from . import safe
@@ -358,7 +360,13 @@ class WatchGraph:
         version = self.core.version(node.handle)
         kind = _binding_kind(node.kind)
         safe_keys = node.safe_keys and all(map(safe.SAFE_SCALAR_IDS.__contains__, map(id, map(type, new))))
-        if safe_keys:
+        if safe_keys and node.safe_keys and len(new) == len(old) and list(new) == list(old):
+            # Same keys in the same order (the usual case: values rebound or put back).
+            # Builtin keys compare in C; values by identity, also in C: a dict whose
+            # writes were all undone costs no Python-level loop.
+            pairs = [(k, old[k], new[k]) for k in
+                     compress(new, map(operator.is_not, new.values(), old.values()))]
+        elif safe_keys:
             pairs = []
             for k, v in new.items():
                 ov = old.get(k, MISSING)

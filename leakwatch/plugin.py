@@ -215,20 +215,22 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
     if collector is None:
         return (yield)
     collector.begin_test(item.nodeid, functools.partial(_item_codes, item))
-    with collector.guard("phase"):
+    try:  # the guard, inlined (per test)
         item.stash[_USER_CODE] = _runs_user_fixtures(item)
+    except Exception as exc:  # noqa: BLE001
+        collector.record_error("phase", exc)
     try:
         return (yield)
     finally:
         collector.end_test(item.nodeid)  # no-op unless the teardown hook did not close it
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    # A plain impl, not a wrapper: nothing is needed after the call (cheaper per test).
     collector = _collector(item.config)
     if collector is not None:
         collector.set_phase("call", item.stash.get(_USER_CODE, True))
-    return (yield)
 
 
 _USER_CODE = pytest.StashKey[bool]()

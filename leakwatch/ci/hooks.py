@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -135,10 +134,11 @@ class CIPlugin:
         self._index[nodeid] = len(self.tests)
         self.tests.append({"nodeid": nodeid, "outcome": "passed"})
 
+    @pytest.hookimpl(tryfirst=True)  # before junitxml's: it reads the user properties
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.controller:
             return  # the controller's list comes from the workers' reports
-        with self.collector.guard("ci"):
+        try:  # the guard, inlined: three reports per test
             pos = self._index.get(report.nodeid)
             if pos is None:
                 return
@@ -151,6 +151,19 @@ class CIPlugin:
                 entry["outcome"] = "failed" if not hasattr(report, "wasxfail") else "xpassed"
             elif report.skipped and entry["outcome"] == "passed":
                 entry["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+            if report.when == "teardown" and self.collector.last_test_findings:
+                self._junit_properties(report)
+        except Exception as exc:  # noqa: BLE001
+            self.collector.record_error("ci", exc)
+
+    def _junit_properties(self, report: pytest.TestReport) -> None:
+        """The test's findings as JUnit XML properties, on its teardown report (the test
+        window closed in the teardown hook, before this report). Added here rather than
+        in a makereport wrapper: that would cost a generator per report of every test."""
+        for f in self.collector.last_test_findings:
+            if f.owner.type == "test" and f.owner.name == report.nodeid:
+                report.user_properties.append(
+                    ("leakwatch", f"{f.kind} {f.subject}: {f.change} [{f.id}]"))
 
     def on_finding(self, finding: Finding) -> None:
         if self.worker is None:
@@ -166,20 +179,6 @@ class CIPlugin:
         if self.controller:
             return [t for wid in sorted(self.worker_tests) for t in self.worker_tests[wid]]
         return [dict(t) for t in self.tests]
-
-    # -- JUnit XML: properties on the leaking test's teardown report ---------
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item,
-                                  call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-        report = yield
-        if call.when == "teardown":
-            with self.collector.guard("junit"):
-                for f in self.collector.last_test_findings:
-                    if f.owner.type == "test" and f.owner.name == item.nodeid:
-                        report.user_properties.append(
-                            ("leakwatch", f"{f.kind} {f.subject}: {f.change} [{f.id}]"))
-        return report
 
     # -- xdist ------------------------------------------------------------
 

@@ -41,8 +41,10 @@ class EnvironProbe:
         if self._data is not None:
             self._handle = self.core.add(self._data)
             self._mark_handle = self.core.add(self._data)
+            # pytest's own key is left out of every snapshot: it moves in every phase.
             self._snapshot = dict.copy(self._data)
-            self._mark_snapshot = {k: v for k, v in self._snapshot.items() if k != _CURRENT_TEST_KEY}
+            self._snapshot.pop(_CURRENT_TEST_KEY, None)
+            self._mark_snapshot = dict.copy(self._snapshot)
         self._tracked = interceptors.env_writes_tracked()
         self._seen = self._writes()
 
@@ -102,15 +104,17 @@ class EnvironProbe:
         self.core.accept(self._handle)
         version = self.core.version(self._handle)
         old, new = self._snapshot, dict.copy(self._data)
+        new.pop(_CURRENT_TEST_KEY, None)
         decode_key = os.environ.decodekey  # type: ignore[attr-defined]
         decode_value = os.environ.decodevalue  # type: ignore[attr-defined]
         self._snapshot = new
         tracked = self._tracked
         if not tracked:
             self._mark_snapshot = dict.copy(new)
-            self._mark_snapshot.pop(_CURRENT_TEST_KEY, None)
             self.core.accept(self._mark_handle)
         phases, self._phases = self._phases, {}
+        if new == old:  # put back (monkeypatch.setenv): exact str/bytes, compared in C
+            return []
 
         def phase_of(k: Any) -> dict[str, Any]:
             if tracked:

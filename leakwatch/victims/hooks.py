@@ -73,6 +73,7 @@ class VictimsPlugin:
             and not os.environ.get(CHILD_FLAG)
         self.budget = float(config.getoption("leakwatch_confirm_budget", 300.0) or 300.0)
         self.confirm_stats: dict[str, Any] | None = None
+        self._explaining = False
 
     # -- collector observer ---------------------------------------------------
 
@@ -81,17 +82,11 @@ class VictimsPlugin:
         outstanding = self.ledger.snapshot()
         if outstanding:
             self.began_with[nodeid] = outstanding
-
-    # -- pytest hooks ---------------------------------------------------------
-
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
-                                  ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        if self.began_with:  # only tests that began with a leak outstanding are explained
-            with self.collector.guard("victims"):
-                self._explain(item, call, report)
-        return report
+            if not self._explaining:
+                # From the first test that begins with a leak outstanding on: a
+                # makereport wrapper for every report of a clean suite would be wasted.
+                self._explaining = True
+                self.config.pluginmanager.register(_Reports(self), "leakwatch-victim-reports")
 
     def _explain(self, item: pytest.Item, call: pytest.CallInfo[None],
                  report: pytest.TestReport) -> None:
@@ -226,3 +221,21 @@ def _summary_line(victim: dict[str, Any]) -> str:
         else:
             line += f" -- undecided: {conf['reason']}"
     return line
+
+
+class _Reports:
+    """The victims' makereport wrapper, registered by :meth:`VictimsPlugin.on_test_begin`
+    once a test begins with a leak outstanding."""
+
+    def __init__(self, victims: VictimsPlugin) -> None:
+        self.victims = victims
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
+                                  ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        victims = self.victims
+        if victims.began_with:  # only tests that began with a leak outstanding are explained
+            with victims.collector.guard("victims"):
+                victims._explain(item, call, report)
+        return report
