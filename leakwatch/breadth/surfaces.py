@@ -67,12 +67,14 @@ _LOCALE_CATEGORIES: tuple[int, ...] = tuple(
 )
 
 
+_NO_LOCALE = (None,) * len(_LOCALE_CATEGORIES)  # setlocale(category, None) only asks
+
+
 def _locale() -> Any:
     """Each category's locale name: cheaper than the composed LC_ALL string."""
     import _locale as c_locale
 
-    query = c_locale.setlocale
-    return tuple(query(category, None) for category in _LOCALE_CATEGORIES)
+    return tuple(map(c_locale.setlocale, _LOCALE_CATEGORIES, _NO_LOCALE))
 
 
 def _set_locale(before: Any) -> None:
@@ -595,7 +597,7 @@ class SignalsProbe:
             return  # once per test, as SlotProbe: later changes are dated "call"
         self._undated = "call"
         now = self._read()
-        if not all(map(_same_obj, now, self._mark_state)):
+        if not all(map(_is, now, self._mark_state)):
             for sig, a, b in zip(self._signals, now, self._mark_state, strict=True):
                 if a is not b:
                     self._phases[sig] = phase_ended
@@ -604,7 +606,7 @@ class SignalsProbe:
     def poll(self) -> list[Change]:
         now = self._read()
         old = self._state
-        if all(map(_same_obj, now, old)):
+        if all(map(_is, now, old)):
             self._undated = None
             return []
         out: list[Change] = []
@@ -621,10 +623,6 @@ class SignalsProbe:
         self._phases = {}
         self._undated = None
         return out
-
-
-def _same_obj(a: Any, b: Any) -> bool:
-    return a is b
 
 
 def _signal_restore(sig: int) -> Callable[[Any], None]:
