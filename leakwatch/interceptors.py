@@ -325,6 +325,8 @@ def _env_write(key: Any, value: Any) -> None:
 
 def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
+    if len(args) == 2 and type(args[0]) is str and args[0] == "PYTEST_CURRENT_TEST":
+        return result  # pytest's own, several times per test: the cheapest way out
     if _listeners and len(args) == 2:
         try:
             _env_write(args[0], args[1])
@@ -335,6 +337,8 @@ def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
 
 def _env_delitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
+    if len(args) == 1 and type(args[0]) is str and args[0] == "PYTEST_CURRENT_TEST":
+        return result
     if _listeners and args:
         try:
             _env_write(args[0], None)

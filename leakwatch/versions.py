@@ -202,6 +202,9 @@ class VersionTags:
         return _TagBatch(handles)
 
     def changed(self, handles: list[_Tag]) -> list[int]:
+        if len(handles) == 1:  # most callers (one probe, one dict): no lists built
+            h = handles[0]
+            return [] if h.cell.value == h.seen else [0]
         cells = [h.cell for h in handles]
         now = list(map(_value, cells))
         seen = [h.seen for h in handles]

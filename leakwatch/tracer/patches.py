@@ -123,6 +123,8 @@ class Patches:
     # -- monkeypatch-not-undone ------------------------------------------------------
 
     def owner_ended(self, record: Any) -> None:
+        if not self._misses and not interceptors.hand_monkeypatches:
+            return  # the usual case: nothing to judge (runs at the end of every test)
         label = record.owner.label()
         kept = []
         for owner, mock, owner_record, finding in self._misses:
