@@ -24,6 +24,7 @@ from __future__ import annotations
 import operator
 import sys
 import types
+from array import array
 from collections.abc import Callable, Iterator
 from itertools import compress
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 from . import safe
 from .changes import MISSING, Change, SeqState, SetState
 from .ignore import IgnoreRules
-from .versions import DictCore
+from .versions import DictCore, native_length_offsets, words_changed
 
 #: Containers larger than this are compared by length only (documented).
 MAX_ITEMS = 10_000
@@ -118,6 +119,11 @@ class WatchGraph:
         self._seq_dirty = True
         self._seq_objs: list[Any] = []
         self._seq_lens: list[int] = []
+        #: The C scan of list/set lengths (``versions.native_length_offsets``): the address
+        #: of each length word, and the lengths last read there (updated by the scan).
+        self._len_offsets = native_length_offsets() if core.name != "copy-compare" else None
+        self._seq_addrs: array[int] | None = None
+        self._seq_words: array[int] | None = None
         self._seq_len_sum = 0
         self._seq_order: list[int] = []
         self._seq_pos: dict[int, int] = {}
@@ -284,6 +290,11 @@ class WatchGraph:
         self._seq_objs = [self._seq_nodes[i].obj for i in order]
         self._seq_lens = [self._state_len(self._seq_nodes[i].snapshot) for i in order]
         self._seq_len_sum = sum(self._seq_lens)
+        if self._len_offsets is not None:
+            list_at, set_at = self._len_offsets
+            self._seq_addrs = array("Q", [id(self._seq_nodes[i].obj) + (
+                list_at if self._seq_nodes[i].kind == "list" else set_at) for i in order])
+            self._seq_words = array("Q", self._seq_lens)
         self._seq_dirty = False
 
     @staticmethod
@@ -300,10 +311,14 @@ class WatchGraph:
         """
         if self._seq_dirty:
             self._rebuild_seq_arrays()
+        nodes, order = self._seq_nodes, self._seq_order
+        if self._seq_addrs is not None and self._seq_words is not None:
+            # One C pass, misses overlapped by prefetching (versions.native_length_offsets).
+            positions = words_changed(self._seq_addrs, self._seq_words)
+            return [nodes[i] for i in sorted(order[p] for p in positions)]
         now = list(map(len, self._seq_objs))
         if now == self._seq_lens:
             return []
-        nodes, order = self._seq_nodes, self._seq_order
         changed = sorted(order[i] for i, (a, b) in enumerate(zip(now, self._seq_lens, strict=True))
                          if a != b)
         return [nodes[i] for i in changed]
@@ -453,6 +468,8 @@ class WatchGraph:
             return
         self._seq_len_sum += length - self._seq_lens[pos]
         self._seq_lens[pos] = length
+        if self._seq_words is not None:
+            self._seq_words[pos] = length
 
     def _diff_seq(self, node: Node, out: list[Change]) -> None:
         before = node.snapshot

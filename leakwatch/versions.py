@@ -17,10 +17,22 @@ import ctypes
 import operator
 import sys
 import weakref
+from array import array
 from itertools import compress
 from typing import Any, Protocol
 
 _value = operator.attrgetter("value")
+
+try:  # the optional C twin of the tag scan (leakwatch/_gather.c), built where a compiler was
+    from . import _gather  # found; without it the same answers come from a memoryview
+except ImportError:  # pragma: no cover - depends on the build
+    _gather = None  # type: ignore[assignment]
+
+
+def words_changed(addresses: Any, seen: Any) -> list[int]:
+    """The C scan (only called when :func:`native_length_offsets` or the tag core said it
+    is there): positions whose word moved; ``seen`` is updated in place."""
+    return _gather.words_changed(addresses, seen)  # type: ignore[no-any-return]
 
 
 class Batch(Protocol):
@@ -119,6 +131,61 @@ class _RawTagBatch:
         return None
 
 
+def native_length_offsets() -> tuple[int, int] | None:
+    """Offsets of the length word in a list (``ob_size``) and a set (``used``) for the C
+    scan, or None (not built, or the layout fails the check: the caller uses ``len``).
+
+    Checked on objects whose other fields would give a different answer: a set with a
+    deleted entry (``fill`` != ``used``), a list grown past its first allocation.
+    """
+    if _gather is None or ctypes.sizeof(ctypes.c_void_p) != 8:
+        return None
+    try:
+        base = object.__basicsize__
+        items: list[int] = list(range(5))
+        members = {1, 2, 3}
+        members.discard(3)
+
+        def reads_len(obj: Any, offset: int) -> bool:
+            seen = array("Q", [0])
+            _gather.words_changed(array("Q", [id(obj) + offset]), seen)
+            return seen[0] == len(obj)
+
+        for _ in range(2):
+            if not (reads_len(items, base) and reads_len(members, base + 8)):
+                return None
+            items.extend(range(20))
+            members.add(len(members) + 10)
+        return base, base + 8
+    except Exception:  # noqa: BLE001 - no accelerator then
+        return None
+
+
+class _NativeTagBatch:
+    """:class:`_RawTagBatch` in C (``leakwatch._gather.words_changed``): one load per dict,
+    no Python int made per read, the next addresses prefetched so that the cache misses of
+    a poll overlap. Same addresses, same answers (``tests/test_cores.py``)."""
+
+    __slots__ = ("handles", "addresses", "seen", "order")
+
+    def __init__(self, handles: list[_Tag], offset: int) -> None:
+        self.handles = handles
+        order = sorted(range(len(handles)), key=lambda i: id(handles[i].dict))
+        self.order = order
+        self.addresses = array("Q", [id(handles[i].dict) + offset for i in order])
+        self.seen = array("Q", [handles[i].seen for i in order])
+
+    def changed(self) -> list[int]:
+        positions = _gather.words_changed(self.addresses, self.seen)
+        if not positions:
+            return []
+        order = self.order
+        return sorted(order[i] for i in positions)
+
+    def sync(self, indices: list[int]) -> None:
+        return None
+
+
 def _positions_differing(now: tuple[Any, ...], seen: tuple[Any, ...], step: int = 64) -> list[int]:
     """Indices where two equal-length tuples of ints differ, by chunks: a test usually
     changes a few dicts, so most chunks compare equal in one C call."""
@@ -158,6 +225,8 @@ class VersionTags:
         if not self._works():
             raise RuntimeError("dict version tags are not available")
         self._raw_ok = self._raw_works()
+        #: Use the C scan when it was built (tests turn it off to compare both).
+        self.native = _gather is not None
 
     def _raw_works(self) -> bool:
         """The memoryview read gives the same tag as ctypes, before and after a write."""
@@ -196,8 +265,11 @@ class VersionTags:
     def add(self, d: dict[Any, Any]) -> _Tag:
         return _Tag(d, self._cell(d))
 
-    def batch(self, handles: list[_Tag], previous: Any = None) -> _TagBatch | _RawTagBatch:
+    def batch(self, handles: list[_Tag], previous: Any = None
+              ) -> _TagBatch | _RawTagBatch | _NativeTagBatch:
         if self._raw_ok and all(id(h.dict) + self._offset < _RAW_LIMIT for h in handles):
+            if _gather is not None and self.native:
+                return _NativeTagBatch(handles, self._offset)
             return _RawTagBatch(handles, self._offset)
         return _TagBatch(handles)
 

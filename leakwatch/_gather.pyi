@@ -1,0 +1,3 @@
+from typing import Any
+
+def words_changed(addresses: Any, seen: Any) -> list[int]: ...

@@ -1,0 +1,66 @@
+"""The optional C scan (leakwatch/_gather.c) gives the pure-Python reads' answers.
+
+coverage.py's model: two interchangeable cores. Where no compiler was found at install the
+accelerator is absent and these tests skip; .ci/run builds it and says so.
+"""
+
+from __future__ import annotations
+
+import random
+from array import array
+from typing import Any
+
+import pytest
+
+from leakwatch import versions
+from leakwatch.versions import VersionTags, _NativeTagBatch, _RawTagBatch, native_length_offsets
+
+pytestmark = pytest.mark.skipif(versions._gather is None, reason="the C accelerator was not built")
+
+
+def test_native_tag_batch_reports_what_the_memoryview_batch_reports() -> None:
+    core = VersionTags()
+    assert core._raw_ok
+    rng = random.Random(7)
+    dicts: list[dict[str, Any]] = [{"k": i} for i in range(300)]
+    handles = [core.add(d) for d in dicts]
+    native = _NativeTagBatch(handles, core._offset)
+    raw = _RawTagBatch(handles, core._offset)
+    for _ in range(30):
+        for d in rng.sample(dicts, rng.randrange(0, 6)):
+            d[rng.choice("abc")] = object()  # a write moves the tag
+        got = native.changed()
+        assert got == raw.changed()
+        assert got == sorted(got)
+    assert native.changed() == [] == raw.changed()
+
+
+def test_the_core_picks_the_native_batch_and_can_be_told_not_to() -> None:
+    core = VersionTags()
+    handles = [core.add({"x": 1})]
+    assert type(core.batch(handles)) is _NativeTagBatch
+    core.native = False
+    assert type(core.batch(handles)) is _RawTagBatch
+
+
+def test_length_words_are_read_where_len_says() -> None:
+    offsets = native_length_offsets()
+    assert offsets is not None
+    list_at, set_at = offsets
+    items: list[int] = [1, 2, 3]
+    members = {1, 2, 3, 4}
+    members.discard(4)  # a dummy entry: "fill" and "used" differ
+    addresses = array("Q", [id(items) + list_at, id(members) + set_at])
+    seen = array("Q", [3, 3])
+    assert versions.words_changed(addresses, seen) == []
+    items.append(4)
+    members.discard(1)
+    assert versions.words_changed(addresses, seen) == [0, 1]
+    assert list(seen) == [len(items), len(members)]
+
+
+def test_bad_buffers_raise_instead_of_reading() -> None:
+    with pytest.raises(ValueError):
+        versions.words_changed(array("Q", [0, 0]), array("Q", [0]))
+    with pytest.raises(TypeError):
+        versions.words_changed(array("Q", [0]), b"\0" * 8)  # read-only "seen"
