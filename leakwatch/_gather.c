@@ -6,6 +6,8 @@
  * watched dict; through a memoryview each read makes a Python int (about 60 ns), here it
  * is one load, with the next addresses prefetched so that the cache misses overlap.
  *
+ * On 3.12+ it also holds the dict watcher's callback (see log_write below).
+ *
  * Nothing here runs Python code of anyone's: it reads machine words at addresses the
  * caller computed from objects it holds references to (versions.py checks the layout at
  * start-up, against len() and against a write).
@@ -75,8 +77,104 @@ done:
     return out;
 }
 
+#if PY_VERSION_HEX >= 0x030C0000
+/* CPython 3.12+: the dict watcher's callback in C. Through ctypes each write to a watched
+ * dict cost a ctypes callback into Python (several µs); here it is one append of the
+ * dict's address (the value id() gives) to the log list versions.py reads. Nothing else
+ * is done, no exception is ever left set, and the write always goes on. */
+static PyObject *watch_log = NULL;
+static int watcher_id = -1;
+
+static int
+log_write(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *new_value)
+{
+    PyObject *address;
+    if (watch_log == NULL) {
+        return 0;
+    }
+    address = PyLong_FromVoidPtr((void *)dict);
+    if (address == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (PyList_Append(watch_log, address) < 0) {
+        PyErr_Clear();
+    }
+    Py_DECREF(address);
+    return 0;
+}
+
+static PyObject *
+add_watcher(PyObject *self, PyObject *log)
+{
+    if (!PyList_CheckExact(log)) {
+        PyErr_SetString(PyExc_TypeError, "the log must be a list");
+        return NULL;
+    }
+    if (watcher_id >= 0) {
+        PyErr_SetString(PyExc_RuntimeError, "leakwatch's dict watcher is already installed");
+        return NULL;
+    }
+    watcher_id = PyDict_AddWatcher(log_write);
+    if (watcher_id < 0) {
+        return NULL;
+    }
+    Py_INCREF(log);
+    watch_log = log;
+    return PyLong_FromLong(watcher_id);
+}
+
+static PyObject *
+watch(PyObject *self, PyObject *args)
+{
+    int wid;
+    PyObject *dict;
+    if (!PyArg_ParseTuple(args, "iO!:watch", &wid, &PyDict_Type, &dict)) {
+        return NULL;
+    }
+    if (PyDict_Watch(wid, dict) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+unwatch(PyObject *self, PyObject *args)
+{
+    int wid;
+    PyObject *dict;
+    if (!PyArg_ParseTuple(args, "iO!:unwatch", &wid, &PyDict_Type, &dict)) {
+        return NULL;
+    }
+    if (PyDict_Unwatch(wid, dict) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+clear_watcher(PyObject *self, PyObject *unused)
+{
+    if (watcher_id >= 0) {
+        if (PyDict_ClearWatcher(watcher_id) < 0) {
+            PyErr_Clear();
+        }
+        watcher_id = -1;
+    }
+    Py_CLEAR(watch_log);
+    Py_RETURN_NONE;
+}
+#endif
+
 static PyMethodDef gather_methods[] = {
     {"words_changed", words_changed, METH_VARARGS, words_changed_doc},
+#if PY_VERSION_HEX >= 0x030C0000
+    {"add_watcher", add_watcher, METH_O,
+     "add_watcher(log: list) -> int: register the dict watcher that appends to log."},
+    {"watch", watch, METH_VARARGS, "watch(watcher_id, dict): PyDict_Watch."},
+    {"unwatch", unwatch, METH_VARARGS, "unwatch(watcher_id, dict): PyDict_Unwatch."},
+    {"clear_watcher", clear_watcher, METH_NOARGS, "Unregister the watcher (at exit)."},
+#endif
     {NULL, NULL, 0, NULL},
 };
 

@@ -369,6 +369,13 @@ def _install_watcher() -> tuple[int, list[int]]:
     if "id" in _watcher:
         return _watcher["id"], _watcher["log"]
     log: list[int] = []
+    if _gather is not None and hasattr(_gather, "add_watcher"):
+        # The callback in C (leakwatch/_gather.c): one append per write, no ctypes trip.
+        wid = _gather.add_watcher(log)
+        _watcher.update(id=wid, log=log, cb=None, base=0, batches=weakref.WeakSet(),
+                        watch=_gather.watch, unwatch=_gather.unwatch)
+        atexit.register(_gather.clear_watcher)
+        return wid, log
     append = log.append
 
     def callback(event: int, d: int, key: int, value: int) -> int:
@@ -388,7 +395,8 @@ def _install_watcher() -> tuple[int, list[int]]:
     wid = api.PyDict_AddWatcher(cb)
     if wid < 0:
         raise RuntimeError("no free dict watcher id")
-    _watcher.update(id=wid, log=log, cb=cb, base=0, batches=weakref.WeakSet())
+    _watcher.update(id=wid, log=log, cb=cb, base=0, batches=weakref.WeakSet(),
+                    watch=api.PyDict_Watch, unwatch=api.PyDict_Unwatch)
     atexit.register(api.PyDict_ClearWatcher, wid)
     return wid, log
 
@@ -442,8 +450,9 @@ class DictWatchers(VersionTags):
     """CPython 3.12+: dict watchers log which watched dicts were written.
 
     A test that changes nothing costs nothing; the cost follows what changed. Each
-    write to a watched dict costs one ctypes callback (about a microsecond), so hot
-    loops writing a watched global pay that. Version tags still date changes.
+    write to a watched dict costs one append to the log: in C when leakwatch/_gather.c
+    was built (tens of ns), else through a ctypes callback (a few µs), so hot loops
+    writing a watched global pay that. Version tags still date changes.
     """
 
     name = "dict-watcher"
@@ -455,16 +464,17 @@ class DictWatchers(VersionTags):
         self.wid: int
         self.log: list[int]
         self.wid, self.log = _install_watcher()
+        self._watch: Any = _watcher["watch"]
         probe: dict[str, int] = {}
-        ctypes.pythonapi.PyDict_Watch(self.wid, probe)
+        self._watch(self.wid, probe)
         start = len(self.log)
         probe["x"] = 1
         if len(self.log) != start + 1 or self.log[-1] != id(probe):
             raise RuntimeError("dict watcher self-test failed")
-        ctypes.pythonapi.PyDict_Unwatch(self.wid, probe)
+        _watcher["unwatch"](self.wid, probe)
 
     def add(self, d: dict[Any, Any]) -> _Tag:
-        ctypes.pythonapi.PyDict_Watch(self.wid, d)
+        self._watch(self.wid, d)
         return super().add(d)
 
     def batch(self, handles: list[_Tag], previous: Any = None) -> _WatchBatch:  # type: ignore[override]

@@ -7,6 +7,8 @@ accelerator is absent and these tests skip; .ci/run builds it and says so.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from array import array
 from typing import Any
 
@@ -64,3 +66,40 @@ def test_bad_buffers_raise_instead_of_reading() -> None:
         versions.words_changed(array("Q", [0, 0]), array("Q", [0]))
     with pytest.raises(TypeError):
         versions.words_changed(array("Q", [0]), b"\0" * 8)  # read-only "seen"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="dict watchers are 3.12+")
+def test_the_dict_watcher_callback_is_the_c_one_and_logs_writes() -> None:
+    core = versions.DictWatchers()
+    assert versions._watcher["cb"] is None  # no ctypes callback object: the C one
+    watched: dict[str, int] = {}
+    unwatched: dict[str, int] = {}
+    batch = core.batch([core.add(watched)])
+    unwatched["x"] = 1
+    assert batch.changed() == []
+    watched["x"] = 1
+    del watched["x"]
+    assert batch.changed() == [0]
+    assert batch.changed() == []
+
+
+PURE = """
+import sys
+sys.modules["leakwatch._gather"] = None  # as if it had not been built
+from leakwatch import versions
+assert versions._gather is None and versions.native_length_offsets() is None
+core = versions.best_core()
+watched = {}
+batch = core.batch([core.add(watched)])
+watched["x"] = 1
+print(core.name, batch.changed(), type(batch).__name__)
+"""
+
+
+def test_without_the_accelerator_the_pure_reads_answer_the_same() -> None:
+    out = subprocess.run([sys.executable, "-c", PURE], capture_output=True, text=True, check=True)
+    name, rest = out.stdout.split(" ", 1)
+    assert rest.strip().startswith("[0]")
+    assert name == ("dict-watcher" if sys.version_info >= (3, 12) else "version-tag")
+    if name == "version-tag":
+        assert rest.strip().endswith("_RawTagBatch")
