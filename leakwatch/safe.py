@@ -83,11 +83,13 @@ def mro(cls: type) -> tuple[type, ...]:
 
 def is_class(obj: object) -> bool:
     """True for a class object, without asking the object."""
-    return has_base(type(obj), type)
+    cls = type(obj)
+    return cls is type or has_base(cls, type)  # the usual metaclass first: no MRO walk
 
 
 def is_module(obj: object) -> bool:
-    return has_base(type(obj), types.ModuleType)
+    cls = type(obj)
+    return cls is types.ModuleType or has_base(cls, types.ModuleType)
 
 
 _CONTAINER_PROTOCOL = ("__len__", "__iter__", "__getitem__", "keys", "values", "items")
@@ -267,6 +269,8 @@ def is_mock(obj: object) -> bool:
     in its ``__dict__`` under ``mock``.
     """
     cls = type(obj)
+    if id(cls) in SAFE_SCALAR_IDS:
+        return False  # str, int, ...: never a mock (decided without an MRO walk)
     if has_base(cls, _NonCallableMock):
         return True
     if cls is types.FunctionType:
