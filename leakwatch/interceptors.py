@@ -357,12 +357,24 @@ def env_origin(key: str, value: Any) -> EnvWrite | None:
 
 # -- pytest.MonkeyPatch made by hand -------------------------------------------------
 
+try:
+    from _pytest import monkeypatch as _pytest_monkeypatch
+
+    #: Where the ``monkeypatch`` fixture and ``MonkeyPatch.context()`` make theirs: checked
+    #: first, without walking frames (every test that uses the fixture comes through here).
+    _PYTEST_MONKEYPATCH: str | None = _pytest_monkeypatch.__file__
+except Exception:  # pragma: no cover - pytest not importable
+    _PYTEST_MONKEYPATCH = None
+
 
 def _monkeypatch_init(wrapped: Any, instance: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
     if _listeners:
         try:
+            caller = sys._getframe(1).f_code.co_filename
+            if caller == _PYTEST_MONKEYPATCH:
+                return result  # the fixture or MonkeyPatch.context(): pytest undoes those
             origin = caller_origin()
             if origin is not None and "_pytest" not in origin.file:  # not the fixture/context()
                 started_by = _started_by()
