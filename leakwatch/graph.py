@@ -168,7 +168,10 @@ class WatchGraph:
             if kind == "instance" and _DETACH_INLINE and self.core.name != "copy-compare":
                 _detach_inline_values(obj)
             node.snapshot = dict.copy(obj)
-            node.safe_keys = kind != "dict" or all(
+            # Keys all exact builtins (str, int, ...): the diff may compare and look them up
+            # in C. Checked for every kind: a str subclass with its own __eq__ can be an
+            # attribute name too.
+            node.safe_keys = all(
                 map(safe.SAFE_SCALAR_IDS.__contains__, map(id, map(type, node.snapshot)))
             )
             node.handle = self.core.add(obj)
@@ -375,7 +378,7 @@ class WatchGraph:
         version = self.core.version(node.handle)
         kind = _binding_kind(node.kind)
         safe_keys = node.safe_keys and all(map(safe.SAFE_SCALAR_IDS.__contains__, map(id, map(type, new))))
-        if safe_keys and node.safe_keys and len(new) == len(old) and list(new) == list(old):
+        if safe_keys and len(new) == len(old) and list(new) == list(old):
             # Same keys in the same order (the usual case: values rebound or put back).
             # Builtin keys compare in C; values by identity, also in C: a dict whose
             # writes were all undone costs no Python-level loop.
