@@ -88,19 +88,24 @@ static int watcher_id = -1;
 static int
 log_write(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *new_value)
 {
-    PyObject *address;
+    PyObject *address, *pending;
     if (watch_log == NULL) {
         return 0;
     }
+    /* A dict can be written or freed while an exception propagates: keep it aside, and
+     * put it back untouched whatever happens here. */
+    pending = PyErr_GetRaisedException();
     address = PyLong_FromVoidPtr((void *)dict);
     if (address == NULL) {
         PyErr_Clear();
-        return 0;
     }
-    if (PyList_Append(watch_log, address) < 0) {
-        PyErr_Clear();
+    else {
+        if (PyList_Append(watch_log, address) < 0) {
+            PyErr_Clear();
+        }
+        Py_DECREF(address);
     }
-    Py_DECREF(address);
+    PyErr_SetRaisedException(pending);
     return 0;
 }
 
