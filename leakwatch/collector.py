@@ -185,24 +185,19 @@ class Collector:
             self.incomplete_reasons.append(reason)
 
     def notify(self, method: str, *args: Any) -> None:
+        # The observers' bound methods, looked up once per method (observers are our own
+        # objects, added at configure time; the cache is redone if more are added).
+        if self._calls_for != len(self.observers):
+            self._calls, self._calls_for = {}, len(self.observers)
         calls = self._calls.get(method)
-        if calls is None or self._calls_for != len(self.observers):
-            calls = self._observer_calls(method)
+        if calls is None:
+            calls = self._calls[method] = [
+                (o, fn) for o in self.observers if (fn := getattr(o, method, None)) is not None]
         for observer, fn in calls:
             try:  # the guard, inlined: this runs several times per test
                 fn(*args)
             except Exception as exc:  # noqa: BLE001
                 self.record_error(f"observer {type(observer).__name__}", exc)
-
-    def _observer_calls(self, method: str) -> list[tuple[Any, Any]]:
-        """The observers' bound ``method`` s, looked up once (observers are our own
-        objects, added at configure time; the cache is redone if more are added)."""
-        if self._calls_for != len(self.observers):
-            self._calls = {}
-            self._calls_for = len(self.observers)
-        calls = [(o, fn) for o in self.observers if (fn := getattr(o, method, None)) is not None]
-        self._calls[method] = calls
-        return calls
 
     # -- interceptor callbacks --------------------------------------------
 

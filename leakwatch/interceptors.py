@@ -305,15 +305,19 @@ def _env_getitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
 _env_write_count = 0
 
 
+def _is_pytest_key(key: Any) -> bool:
+    """pytest's own ``PYTEST_CURRENT_TEST``, written several times per test: not counted,
+    not recorded. Exact types only (no user __eq__), str with str and bytes with bytes
+    (python -bb)."""
+    kind = type(key)
+    return (kind is str and key == "PYTEST_CURRENT_TEST") or (
+        kind is bytes and key == b"PYTEST_CURRENT_TEST")
+
+
 def _env_write(key: Any, value: Any) -> None:
     global _env_write_count
-    kind = type(key)
-    # Exact types only (no user __eq__), and str with str, bytes with bytes (python -bb).
-    if (kind is str and key == "PYTEST_CURRENT_TEST") or (
-            kind is bytes and key == b"PYTEST_CURRENT_TEST"):
-        return
     _env_write_count += 1
-    if kind is not str:
+    if type(key) is not str:
         return
     origin = caller_origin(skip_pytest=True)
     new = digest(value)
@@ -325,9 +329,7 @@ def _env_write(key: Any, value: Any) -> None:
 
 def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
-    if len(args) == 2 and type(args[0]) is str and args[0] == "PYTEST_CURRENT_TEST":
-        return result  # pytest's own, several times per test: the cheapest way out
-    if _listeners and len(args) == 2:
+    if _listeners and len(args) == 2 and not _is_pytest_key(args[0]):
         try:
             _env_write(args[0], args[1])
         except Exception:  # pragma: no cover
@@ -337,9 +339,7 @@ def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
 
 def _env_delitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
-    if len(args) == 1 and type(args[0]) is str and args[0] == "PYTEST_CURRENT_TEST":
-        return result
-    if _listeners and args:
+    if _listeners and args and not _is_pytest_key(args[0]):
         try:
             _env_write(args[0], None)
         except Exception:  # pragma: no cover

@@ -136,7 +136,7 @@ class CIPlugin:
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml's: it reads the user properties
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self._controller is not False and self.controller:
+        if self.controller:
             return  # the controller's list comes from the workers' reports
         try:  # the guard, inlined: three reports per test
             pos = self._index.get(report.nodeid)
