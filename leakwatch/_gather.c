@@ -8,6 +8,10 @@
  *
  * On 3.12+ it also holds the dict watcher's callback (see log_write below).
  *
+ * Three process-wide reads of breadth/surfaces.py are here too (cwd, umask, whether a
+ * child process exists): each is one syscall, and through Python it is a function call,
+ * two for the umask, and for "no child" a ChildProcessError raised and caught per test.
+ *
  * Nothing here runs Python code of anyone's: it reads machine words at addresses the
  * caller computed from objects it holds references to (versions.py checks the layout at
  * start-up, against len() and against a write).
@@ -16,6 +20,13 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#ifndef _WIN32
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 #define PREFETCH_AHEAD 8
 
@@ -171,8 +182,88 @@ clear_watcher(PyObject *self, PyObject *unused)
 }
 #endif
 
+#ifndef _WIN32
+PyDoc_STRVAR(getcwd_doc,
+"getcwd() -> str\n\n"
+"os.getcwd(), or '<deleted>' where it fails (the directory was removed under us).");
+
+static PyObject *
+native_getcwd(PyObject *self, PyObject *unused)
+{
+    char small[1024];
+    size_t size = sizeof(small);
+    char *buf = small;
+    PyObject *out;
+
+    for (;;) {
+        if (getcwd(buf, size) != NULL) {
+            out = PyUnicode_DecodeFSDefault(buf);
+            break;
+        }
+        if (errno != ERANGE || size >= ((size_t)1 << 20)) {
+            out = PyUnicode_FromString("<deleted>");  /* as surfaces._cwd: any OSError */
+            break;
+        }
+        size *= 4;
+        char *bigger = (char *)PyMem_RawRealloc(buf == small ? NULL : buf, size);
+        if (bigger == NULL) {
+            if (buf != small) {
+                PyMem_RawFree(buf);
+            }
+            return PyErr_NoMemory();
+        }
+        buf = bigger;
+    }
+    if (buf != small) {
+        PyMem_RawFree(buf);
+    }
+    return out;
+}
+
+PyDoc_STRVAR(umask_doc,
+"umask() -> int\n\n"
+"The process umask, read by setting it and putting it back at once (as surfaces._umask).");
+
+static PyObject *
+native_umask(PyObject *self, PyObject *unused)
+{
+    mode_t mask = umask(022);
+    umask(mask);
+    return PyLong_FromLong((long)mask);
+}
+
+PyDoc_STRVAR(has_children_doc,
+"has_children() -> bool | None\n\n"
+"True when the process has a child (running, or exited and not waited for), False when it\n"
+"has none, None when that cannot be told. waitid(WNOHANG | WNOWAIT) only looks.");
+
+static PyObject *
+native_has_children(PyObject *self, PyObject *unused)
+{
+    siginfo_t info;
+    int ret;
+
+    memset(&info, 0, sizeof(info));
+    do {
+        ret = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
+    } while (ret < 0 && errno == EINTR);
+    if (ret == 0) {
+        Py_RETURN_TRUE;
+    }
+    if (errno == ECHILD) {
+        Py_RETURN_FALSE;
+    }
+    Py_RETURN_NONE;
+}
+#endif
+
 static PyMethodDef gather_methods[] = {
     {"words_changed", words_changed, METH_VARARGS, words_changed_doc},
+#ifndef _WIN32
+    {"getcwd", native_getcwd, METH_NOARGS, getcwd_doc},
+    {"umask", native_umask, METH_NOARGS, umask_doc},
+    {"has_children", native_has_children, METH_NOARGS, has_children_doc},
+#endif
 #if PY_VERSION_HEX >= 0x030C0000
     {"add_watcher", add_watcher, METH_O,
      "add_watcher(log: list) -> int: register the dict watcher that appends to log."},

@@ -129,6 +129,8 @@ class Collector:
         self._just_closed = False
         self._calls: dict[str, list[tuple[Any, Any]]] = {}
         self._calls_for = -1
+        #: (core name, watched modules) kept by ``release`` for anything asked afterwards.
+        self._released: tuple[str, int] = ("none", 0)
 
     # -- life cycle -------------------------------------------------------
 
@@ -169,6 +171,19 @@ class Collector:
             with self.guard("interceptors"):
                 interceptors.unlisten(self)
             self._listening = False
+
+    def release(self) -> None:
+        """Drop the watch graph and the probes' snapshots once the report is written.
+
+        pytest collects garbage twice at exit (its unraisable-exception plugin): with
+        the snapshots of every watched dict and list still held, each of those full
+        collections traverses them all (about 7 ms here at 2,000 x 200). Findings stay.
+        """
+        self._released = (self.core_name(), self.watched_modules())
+        self.graph = None
+        self.probes = []
+        self.extra_probes = []
+        self.core = None
 
     def guard(self, component: str) -> _Guard:
         """Contain any exception inside leakwatch: record it, never raise."""
@@ -568,10 +583,10 @@ class Collector:
             self.incomplete_reasons.append(reason)
 
     def core_name(self) -> str:
-        return getattr(self.core, "name", "none")
+        return getattr(self.core, "name", self._released[0])
 
     def watched_modules(self) -> int:
-        return len(self.graph.modules) if self.graph else 0
+        return len(self.graph.modules) if self.graph else self._released[1]
 
     def pid(self) -> int:
         return os.getpid()

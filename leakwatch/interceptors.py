@@ -285,6 +285,11 @@ def _import_read(key: Any, value: Any) -> None:
 
 
 def _env_getitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if _IMPORTS_IN_PROGRESS is not None and not _IMPORTS_IN_PROGRESS:
+        # No module body runs anywhere (the usual case, ``monkeypatch.setenv`` reading the
+        # old value included): nothing to record, and a missing key's KeyError goes
+        # through without being caught and raised again.
+        return wrapped(*args, **kwargs)
     try:
         value = wrapped(*args, **kwargs)
     except KeyError:

@@ -193,6 +193,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             interceptors.unlisten(early)
         return
     collector.stop()
+    collector.release()
     gate = config.stash.get(GATE, None)
     if gate is not None and gate.message:
         from .report import terminal

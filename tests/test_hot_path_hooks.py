@@ -63,3 +63,41 @@ def test_the_victims_wrapper_arrives_with_the_first_outstanding_leak(app_suite: 
     assert "leakwatch" in run.output
     xml = (app_suite.pytester.path / "junit.xml").read_text()
     assert 'name="leakwatch"' in xml and "settings.debug" in xml
+
+
+def test_the_watch_graph_is_released_after_the_report(app_suite: Suite) -> None:
+    """pytest collects garbage twice at exit: the snapshots of every watched dict and list
+    are dropped before that (at unconfigure), after the report and summary are written."""
+    app_suite.files(**{"conftest.py": """
+        import json
+        import pytest
+        from leakwatch.plugin import COLLECTOR
+
+        seen = {}
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_terminal_summary(config):
+            collector = config.stash[COLLECTOR]
+            seen["during"] = [collector.graph is not None, collector.watched_modules(),
+                              collector.core_name()]
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_unconfigure(config):
+            collector = config.stash[COLLECTOR]
+            after = [collector.graph is not None, collector.watched_modules(),
+                     collector.core_name(), collector.probes]
+            with open("released.json", "w") as fh:
+                json.dump({"during": seen["during"], "after": after}, fh)
+    """, "test_clean.py": """
+        from app import runner
+
+        def test_one(monkeypatch):
+            monkeypatch.setattr(runner, "log_event", lambda m: None)
+    """})
+    run = app_suite.run()
+    run.result.assert_outcomes(passed=1)
+    state = json.loads((app_suite.pytester.path / "released.json").read_text())
+    held, modules, core = state["during"]
+    assert held and modules >= 2 and core != "none"
+    assert state["after"] == [False, modules, core, []]
+    assert f"{modules} watched modules" in run.output

@@ -6,6 +6,7 @@ accelerator is absent and these tests skip; .ci/run builds it and says so.
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -88,6 +89,10 @@ import sys
 sys.modules["leakwatch._gather"] = None  # as if it had not been built
 from leakwatch import versions
 assert versions._gather is None and versions.native_length_offsets() is None
+from leakwatch.breadth import surfaces
+reads = {s.subject: s.read for s in surfaces.process_slots(True)}
+assert reads["os.getcwd()"] is surfaces._cwd and reads["os.umask()"] is surfaces._umask
+assert reads["child processes"] is surfaces._children
 core = versions.best_core()
 watched = {}
 batch = core.batch([core.add(watched)])
@@ -103,3 +108,38 @@ def test_without_the_accelerator_the_pure_reads_answer_the_same() -> None:
     assert name == ("dict-watcher" if sys.version_info >= (3, 12) else "version-tag")
     if name == "version-tag":
         assert rest.strip().endswith("_RawTagBatch")
+
+
+def test_the_native_process_reads_answer_as_the_python_ones(tmp_path: Any) -> None:
+    """cwd, umask and child processes: the C reads (one syscall each) and surfaces' Python
+    reads agree, in the usual case and in the odd ones (a deleted cwd, a child alive)."""
+    from leakwatch import _gather
+    from leakwatch.breadth import surfaces
+
+    assert _gather.getcwd() == surfaces._cwd()
+    assert _gather.umask() == surfaces._umask()
+    assert _gather.has_children() is surfaces._children() is False
+    before = os.umask(0o027)
+    try:
+        assert _gather.umask() == surfaces._umask() == 0o027
+    finally:
+        os.umask(before)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        assert _gather.has_children() is surfaces._children() is True
+    finally:
+        child.kill()
+        child.wait()
+    assert _gather.has_children() is surfaces._children() is False
+    here = os.getcwd()
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    os.chdir(gone)
+    try:
+        gone.rmdir()
+        assert _gather.getcwd() == surfaces._cwd() == "<deleted>"
+    finally:
+        os.chdir(here)
+    slots = {s.subject: s.read for s in surfaces.process_slots(True)}
+    assert slots["os.getcwd()"] is _gather.getcwd and slots["os.umask()"] is _gather.umask
+    assert slots["child processes"] is _gather.has_children

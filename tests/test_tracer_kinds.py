@@ -96,6 +96,35 @@ def test_patch_target_miss(app_suite: Suite) -> None:
     assert f["origin"]["line"] == 6
 
 
+def test_patch_target_miss_module_imported_mid_run(app_suite: Suite) -> None:
+    # The index of bindings is built at the first patch and then only brought up to date
+    # for modules that came or went: a module first imported by a later test must be in it.
+    run = app_suite.files(**VIEWS, **{"test_miss_late.py": """
+        import importlib
+        import sys
+        from unittest.mock import patch
+
+        def test_first_patch_builds_the_index():
+            with patch("app.runner.COUNTER", 1):
+                pass
+        def test_imports_views_late():
+            assert "app.views" not in sys.modules
+            importlib.import_module("app.views")
+        def test_patches_definition_site():
+            with patch("app.runner.log_event"):
+                sys.modules["app.views"].handle("x")
+        def test_views_gone():
+            del sys.modules["app.views"]
+        def test_patches_definition_site_again():
+            with patch("app.runner.log_event"):
+                pass
+    """}).run()
+    run.result.assert_outcomes(passed=5)
+    miss = run.find("patch-target-miss")
+    assert [f["test"].split("::")[1] for f in miss] == ["test_patches_definition_site"], miss
+    assert miss[0]["detail"]["untouched"] == ["app.views.log_event"]
+
+
 def test_patch_over_mock(app_suite: Suite) -> None:
     run = app_suite.files(**{"test_over.py": """
         from unittest.mock import patch

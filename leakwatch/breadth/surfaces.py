@@ -26,6 +26,11 @@ from .. import safe
 from ..changes import MISSING, Change, SeqState
 from .slots import Slot, put_back_list, seq_same, seq_state
 
+try:  # the optional accelerator (leakwatch/_gather.c): the same reads, one C call each
+    from .. import _gather as _native
+except ImportError:  # pragma: no cover - built where a compiler was found at install
+    _native = None  # type: ignore[assignment]
+
 NOT_RESTORABLE = "restore"
 _is = operator.is_
 
@@ -286,12 +291,20 @@ def library_hooks_only(first_imports: Callable[[], set[str]]) -> Callable[[Any, 
     return benign
 
 
+def _native_or(name: str, python_read: Callable[[], Any]) -> Callable[[], Any]:
+    """The C twin of a syscall read where it was built (no Python frame, and no
+    ChildProcessError raised and caught per test for "no child"), else the Python one.
+    tests/test_native_scan.py checks that both answer the same."""
+    read = getattr(_native, name, None) if _native is not None else None
+    return read if read is not None else python_read
+
+
 def process_slots(pytest_restores_warnings: bool,
                   first_imports: Callable[[], set[str]] = set) -> list[Slot]:
     """Every default single-value surface. Objects are looked up at read time, except
     the lists that are refilled in place (their original objects are kept)."""
     slots = [
-        Slot("os.getcwd()", "cwd", _cwd, "eq", _chdir, _describe_value),
+        Slot("os.getcwd()", "cwd", _native_or("getcwd", _cwd), "eq", _chdir, _describe_value),
         Slot("sys.path", "sys-path", lambda: sys.path, "seq", put_back_list(sys, "path", sys.path),
              source=(sys, "path")),
         Slot("sys.meta_path", "import-hooks", lambda: sys.meta_path, "seq",
@@ -337,13 +350,14 @@ def process_slots(pytest_restores_warnings: bool,
         Slot("decimal.getcontext()", "decimal", _decimal, "eq", _set_decimal, _describe_value),
         Slot("sys.getrecursionlimit()", "recursion-limit", sys.getrecursionlimit, "eq",
              sys.setrecursionlimit, _describe_value),
-        Slot("os.umask()", "umask", _umask, "eq", _set_umask, _describe_value),
+        Slot("os.umask()", "umask", _native_or("umask", _umask), "eq", _set_umask, _describe_value),
         Slot("faulthandler.is_enabled()", "faulthandler", faulthandler.is_enabled, "eq",
              _set_faulthandler, _describe_value),
         Slot("asyncio event loop policy", "asyncio", _asyncio_policy, "is", _set_asyncio_policy),
         Slot("asyncio current event loop", "asyncio", _asyncio_loop, "is", _set_asyncio_loop,
              _describe_loop),
-        Slot("child processes", "child-process", _children, "eq", None, _describe_children,
+        Slot("child processes", "child-process", _native_or("has_children", _children), "eq",
+             None, _describe_children,
              at_marks=False, detail={NOT_RESTORABLE: "not restorable: leakwatch never kills processes"},
              silent_if=lambda after: after is not True),
     ]

@@ -30,6 +30,8 @@ class Patches:
     def __init__(self, tracer: Any) -> None:
         self.tracer = tracer
         self._index: dict[int, list[tuple[str, str]]] = {}
+        #: module name -> (its namespace, the ids it put in ``_index``), per indexed module.
+        self._indexed: dict[str, tuple[Any, list[int]]] = {}
         self._index_size = -1
         #: (owner label, the patch's mock, finding): judged when the owner ends.
         self._misses: list[tuple[str, Any, Any, Finding]] = []
@@ -102,23 +104,39 @@ class Patches:
     def _holders(self, obj: Any) -> list[tuple[str, str]]:
         """Watched (module, name) bindings of functions and classes, indexed by identity.
 
-        Rebuilt only when the number of watched modules changes; candidates are
-        checked against the live namespace before being reported.
+        Brought up to date only when the number of watched modules changed, and then
+        only for the modules that came or went (a suite importing its modules test by
+        test would otherwise re-read every namespace each time); candidates are checked
+        against the live namespace before being reported.
         """
         graph = self.tracer.collector.graph
         if graph is None:
             return []
         if len(graph.modules) != self._index_size:
-            index: dict[int, list[tuple[str, str]]] = {}
-            for module, ns in graph.module_namespaces():
-                for name, value in list(ns.items()):
-                    cls = type(value)
-                    if cls is types.FunctionType or cls is types.BuiltinFunctionType or \
-                            safe.is_class(value):
-                        index.setdefault(id(value), []).append((module, name))
-            self._index = index
+            self._reindex(dict(graph.module_namespaces()))
             self._index_size = len(graph.modules)
         return self._index.get(id(obj), [])
+
+    def _reindex(self, namespaces: dict[str, Any]) -> None:
+        index = self._index
+        for module in [m for m, (ns, _) in self._indexed.items() if namespaces.get(m) is not ns]:
+            for key in self._indexed.pop(module)[1]:
+                kept = [b for b in index.get(key, ()) if b[0] != module]
+                if kept:
+                    index[key] = kept
+                else:
+                    index.pop(key, None)
+        for module, ns in namespaces.items():
+            if module in self._indexed:
+                continue
+            keys: list[int] = []
+            for name, value in list(ns.items()):
+                cls = type(value)
+                if cls is types.FunctionType or cls is types.BuiltinFunctionType or \
+                        safe.is_class(value):
+                    index.setdefault(id(value), []).append((module, name))
+                    keys.append(id(value))
+            self._indexed[module] = (ns, keys)
 
     # -- monkeypatch-not-undone ------------------------------------------------------
 
