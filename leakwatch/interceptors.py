@@ -130,18 +130,36 @@ def digest(value: Any) -> str | None:
     return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:8]
 
 
+#: id(code object) -> (the code, skipped always, skipped when pytest's frames are skipped
+#: too): the file checks of :func:`caller_origin`, made once per code object instead of per
+#: frame. Keyed by identity (code objects compare equal across files), the code kept so
+#: that its id is not reused; bounded.
+_FRAME_VERDICTS: dict[int, tuple[Any, bool, bool]] = {}
+
+
+def _frame_verdict(code: Any) -> tuple[Any, bool, bool]:
+    filename = code.co_filename
+    ours = (filename in _SKIP_FILES or filename.startswith(_SKIP_DIRS)
+            or filename.startswith("<frozen"))
+    verdict = (code, ours, ours or "_pytest" in filename or "pluggy" in filename)
+    if len(_FRAME_VERDICTS) < 10_000:
+        _FRAME_VERDICTS[id(code)] = verdict
+    return verdict
+
+
 def caller_origin(skip_pytest: bool = False) -> Origin | None:
-    """The first frame outside leakwatch, wrapt, importlib, mock and contextlib."""
+    """The first frame outside leakwatch, wrapt, importlib, mock and contextlib (and
+    pytest and pluggy with ``skip_pytest``)."""
     frame: FrameType | None = sys._getframe(1)
+    which = 2 if skip_pytest else 1
+    verdicts = _FRAME_VERDICTS
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if (
-            filename not in _SKIP_FILES
-            and not filename.startswith(_SKIP_DIRS)
-            and not filename.startswith("<frozen")
-            and not (skip_pytest and ("_pytest" in filename or "pluggy" in filename))
-        ):
-            return Origin(filename, frame.f_lineno, frame.f_code.co_name)
+        code = frame.f_code
+        verdict = verdicts.get(id(code))
+        if verdict is None or verdict[0] is not code:
+            verdict = _frame_verdict(code)
+        if not verdict[which]:
+            return Origin(code.co_filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return None
 
