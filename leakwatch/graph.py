@@ -240,6 +240,9 @@ class WatchGraph:
             return None  # container items are compared, not entered
         if self._skip_name(parent, key):
             return None
+        exact = _EXACT_CONTAINERS.get(id(cls))
+        if exact is not None:  # an exact dict, list or set (the usual global): no MRO walks
+            return self._add_node(value, exact, f"{parent.path}.{key}", depth, parent.module)
         if safe.is_mock(value) or safe.is_module(value):
             return None
         path = f"{parent.path}.{key}"
@@ -258,9 +261,6 @@ class WatchGraph:
                 node.cls_module = defined_in
                 node.test_class = self.is_test_module(defined_in or "")
             return node
-        exact = _EXACT_CONTAINERS.get(id(cls))
-        if exact is not None:
-            return self._add_node(value, exact, path, depth, parent.module)
         for base, kind in ((dict, "dict"), (list, "list"), (set, "set")):
             if safe.has_base(cls, base):
                 if cls is not base and safe.overrides_container_protocol(cls):
