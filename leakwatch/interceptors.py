@@ -132,8 +132,8 @@ def digest(value: Any) -> str | None:
 
 #: id(code object) -> (the code, skipped always, skipped when pytest's frames are skipped
 #: too): the file checks of :func:`caller_origin`, made once per code object instead of per
-#: frame. Keyed by identity (code objects compare equal across files), the code kept so
-#: that its id is not reused; bounded.
+#: frame. Keyed by identity (code objects compare equal across files); the code is kept in
+#: the entry, so its id cannot be reused while the entry exists. Bounded.
 _FRAME_VERDICTS: dict[int, tuple[Any, bool, bool]] = {}
 
 
@@ -156,7 +156,7 @@ def caller_origin(skip_pytest: bool = False) -> Origin | None:
     while frame is not None:
         code = frame.f_code
         verdict = verdicts.get(id(code))
-        if verdict is None or verdict[0] is not code:
+        if verdict is None:
             verdict = _frame_verdict(code)
         if not verdict[which]:
             return Origin(code.co_filename, frame.f_lineno, code.co_name)
@@ -273,12 +273,10 @@ def _dict_exit(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[
 def _import_read(key: Any, value: Any) -> None:
     """Record ``key`` if a module body (import time) is reading it, a few frames up.
 
-    Every ``os.environ`` read in the run comes through here: when no import is in
-    progress (importlib holds a per-module lock while a module body runs, reloads
-    included) nothing is walked; otherwise nothing is built until a module body is found.
+    Called by :func:`_env_getitem` only while an import is in progress (importlib holds a
+    per-module lock while a module body runs, reloads included); nothing is built until a
+    module body is found.
     """
-    if _IMPORTS_IN_PROGRESS is not None and not _IMPORTS_IN_PROGRESS:
-        return
     frame: FrameType | None = sys._getframe(2)
     first: FrameType | None = None
     depth = 0

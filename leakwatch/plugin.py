@@ -212,7 +212,7 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
-    collector = item.config.stash.get(COLLECTOR, None)  # inlined: per test
+    collector = _collector(item.config)
     if collector is None:
         return (yield)
     collector.begin_test(item.nodeid, functools.partial(_item_codes, item))
@@ -229,7 +229,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     # A plain impl, not a wrapper: nothing is needed after the call (cheaper per test).
-    collector = item.config.stash.get(COLLECTOR, None)  # inlined: per test
+    collector = _collector(item.config)
     if collector is not None:
         collector.set_phase("call", item.stash.get(_USER_CODE, True))
 
@@ -302,7 +302,7 @@ def _runs_user_fixtures(item: pytest.Item) -> bool:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
-    collector = item.config.stash.get(COLLECTOR, None)  # inlined: per test
+    collector = _collector(item.config)
     if collector is None:
         return (yield)
     collector.set_phase("teardown", item.stash.get(_USER_CODE, True))
@@ -356,7 +356,7 @@ def _fixture_owner(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRe
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
                          ) -> Generator[None, object, object]:
-    collector = request.config.stash.get(COLLECTOR, None)  # per fixture
+    collector = _collector(request.config)
     if collector is None or fixturedef.scope == "function":
         return (yield)
     key = id(fixturedef)
@@ -376,7 +376,7 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
 
 def pytest_fixture_post_finalizer(fixturedef: pytest.FixtureDef[Any],
                                   request: pytest.FixtureRequest) -> None:
-    collector = request.config.stash.get(COLLECTOR, None)  # per fixture
+    collector = _collector(request.config)
     if collector is not None and fixturedef.scope != "function":
         collector.fixture_finalize_end(id(fixturedef))
 

@@ -136,8 +136,7 @@ class CIPlugin:
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml's: it reads the user properties
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        controller = self._controller  # known once the session started (asked per report)
-        if controller or (controller is None and self.controller):
+        if self.controller:
             return  # the controller's list comes from the workers' reports
         try:  # the guard, inlined: three reports per test
             pos = self._index.get(report.nodeid)
