@@ -40,6 +40,7 @@ MAX_ITEMS = 10_000
 MAX_NODES_PER_MODULE = 2_000
 
 _EXACT_CONTAINERS = {id(dict): "dict", id(list): "list", id(set): "set"}
+_NON_CALLABLE_MOCK: type = safe._NonCallableMock
 
 _CLASS_SKIP = frozenset(
     {"__dict__", "__weakref__", "__module__", "__doc__", "__qualname__", "__firstlineno__",
@@ -243,10 +244,19 @@ class WatchGraph:
         exact = _EXACT_CONTAINERS.get(id(cls))
         if exact is not None:  # an exact dict, list or set (the usual global): no MRO walks
             return self._add_node(value, exact, f"{parent.path}.{key}", depth, parent.module)
-        if safe.is_mock(value) or safe.is_module(value):
-            return None
+        # One walk of the MRO answers what is_mock, is_module, is_class and has_base would
+        # each ask again (this runs for every non-trivial global at start-up).
+        is_cls = False
+        base_kind = None
+        for klass in safe.mro(cls):
+            if klass is _NON_CALLABLE_MOCK or klass is types.ModuleType:
+                return None  # a mock (left behind: the binding reports it) or a module
+            if klass is type:
+                is_cls = True
+            elif base_kind is None:
+                base_kind = _EXACT_CONTAINERS.get(id(klass))
         path = f"{parent.path}.{key}"
-        if safe.is_class(value):
+        if is_cls:
             defined_in = safe.defining_module(value)
             if defined_in != parent.module or not (
                 parent.kind == "module" or parent.kind == "class"
@@ -261,11 +271,10 @@ class WatchGraph:
                 node.cls_module = defined_in
                 node.test_class = self.is_test_module(defined_in or "")
             return node
-        for base, kind in ((dict, "dict"), (list, "list"), (set, "set")):
-            if safe.has_base(cls, base):
-                if cls is not base and safe.overrides_container_protocol(cls):
-                    return None  # its len/iteration is Python code: measuring it runs user code
-                return self._add_node(value, kind, path, depth, parent.module)
+        if base_kind is not None:
+            if safe.overrides_container_protocol(cls):
+                return None  # its len/iteration is Python code: measuring it runs user code
+            return self._add_node(value, base_kind, path, depth, parent.module)
         idict = safe.instance_dict(value)
         if idict is None:
             return None

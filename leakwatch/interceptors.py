@@ -131,17 +131,20 @@ def digest(value: Any) -> str | None:
 
 
 #: id(code object) -> (the code, skipped always, skipped when pytest's frames are skipped
-#: too): the file checks of :func:`caller_origin`, made once per code object instead of per
-#: frame. Keyed by identity (code objects compare equal across files); the code is kept in
-#: the entry, so its id cannot be reused while the entry exists. Bounded.
-_FRAME_VERDICTS: dict[int, tuple[Any, bool, bool]] = {}
+#: too, a hook call of pluggy's): the file checks of :func:`caller_origin`, made once per
+#: code object instead of per frame. Keyed by identity (code objects compare equal across
+#: files); the code is kept in the entry, so its id cannot be reused while the entry
+#: exists. Bounded.
+_FRAME_VERDICTS: dict[int, tuple[Any, bool, bool, bool]] = {}
 
 
-def _frame_verdict(code: Any) -> tuple[Any, bool, bool]:
+def _frame_verdict(code: Any) -> tuple[Any, bool, bool, bool]:
     filename = code.co_filename
     ours = (filename in _SKIP_FILES or filename.startswith(_SKIP_DIRS)
             or filename.startswith("<frozen"))
-    verdict = (code, ours, ours or "_pytest" in filename or "pluggy" in filename)
+    pluggy = "pluggy" in filename
+    verdict = (code, ours, ours or "_pytest" in filename or pluggy,
+               pluggy and code.co_name == "_multicall")
     if len(_FRAME_VERDICTS) < 10_000:
         _FRAME_VERDICTS[id(code)] = verdict
     return verdict
@@ -149,7 +152,14 @@ def _frame_verdict(code: Any) -> tuple[Any, bool, bool]:
 
 def caller_origin(skip_pytest: bool = False) -> Origin | None:
     """The first frame outside leakwatch, wrapt, importlib, mock and contextlib (and
-    pytest and pluggy with ``skip_pytest``)."""
+    pytest and pluggy with ``skip_pytest``).
+
+    With ``skip_pytest``, the walk stops at the first hook call (pluggy's ``_multicall``):
+    user code that ran inside a hook (a fixture, a test, a conftest hook) is below it, so
+    what is above it only called pytest (the session's main loop, or a test running pytest
+    in-process). A write made by pytest itself (``monkeypatch`` undone at teardown) has no
+    origin, and finding that out no longer walks the whole stack (every such write did).
+    """
     frame: FrameType | None = sys._getframe(1)
     which = 2 if skip_pytest else 1
     verdicts = _FRAME_VERDICTS
@@ -160,6 +170,8 @@ def caller_origin(skip_pytest: bool = False) -> Origin | None:
             verdict = _frame_verdict(code)
         if not verdict[which]:
             return Origin(code.co_filename, frame.f_lineno, code.co_name)
+        if verdict[3] and skip_pytest:
+            return None
         frame = frame.f_back
     return None
 

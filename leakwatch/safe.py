@@ -10,6 +10,7 @@ docs/architecture.md): read ``__dict__`` through the C-level descriptors of the
 
 from __future__ import annotations
 
+import gc
 import types
 from typing import Any
 from unittest import mock as _mock
@@ -22,6 +23,9 @@ _MODULE_DICT: Any = vars(types.ModuleType)["__dict__"]
 _GETSET = types.GetSetDescriptorType
 
 _NonCallableMock: type = _mock.NonCallableMock
+#: ``gc.get_referents``, looked up once: :func:`class_namespace` runs for every class of
+#: every MRO the graph and the mock checks walk.
+_referents = gc.get_referents
 
 #: Exact types whose equality and hashing are C code that cannot reach user code.
 SAFE_SCALARS: frozenset[type] = frozenset(
@@ -120,9 +124,7 @@ def class_namespace(cls: type) -> dict[str, Any] | None:
         proxy = _TYPE_DICT.__get__(cls)
     except Exception:
         return None
-    import gc
-
-    for ref in gc.get_referents(proxy):
+    for ref in _referents(proxy):
         if type(ref) is dict:
             return ref
     return None

@@ -5,6 +5,7 @@ Inner suites run in subprocesses: the polluters really change the process.
 
 from __future__ import annotations
 
+import pytest
 from conftest import Suite
 
 POLLUTERS = """
@@ -269,3 +270,30 @@ def test_unknown_opt_in_probe_is_a_usage_error(suite: Suite) -> None:
                                                                      report=False)
     assert run.result.ret == 4
     assert "unknown probe(s) nope" in run.output
+
+
+@pytest.mark.parametrize("core", ["auto", "version-tag", "copy-compare"])
+def test_logger_born_mid_run_is_watched_by_later_polls(suite: Suite, core: str) -> None:
+    # The logging probe checks its loggers' dicts as one batch of the core (watcher log,
+    # C tag scan, copies): a logger created inside a test joins that batch, and a later
+    # test that changes it is found; the test that only created it is not.
+    run = suite.files(**{"test_born.py": """
+        import logging
+
+        def test_creates():
+            logging.getLogger("born.later").debug("x")
+        def test_quiet():
+            pass
+        def test_changes_it():
+            logging.getLogger("born.later").setLevel(logging.ERROR)
+        def test_changes_root_handlers():
+            logging.getLogger().addHandler(logging.NullHandler())
+    """}).run(f"--leakwatch-core={core}")
+    run.result.assert_outcomes(passed=4)
+    assert run.report is not None and run.report["errors"] == []
+    level = run.find("logging", "logging.getLogger('born.later').level")
+    assert [f["test"] for f in level] == ["test_born.py::test_changes_it"], run.leaks
+    assert "ERROR" in level[0]["change"]
+    handlers = run.find("logging", "logging.getLogger().handlers")
+    assert [f["test"] for f in handlers] == ["test_born.py::test_changes_root_handlers"], run.leaks
+    assert run.by_test("test_creates") == [] and run.by_test("test_quiet") == []

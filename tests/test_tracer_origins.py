@@ -171,3 +171,65 @@ def test_tracer_off_is_the_core_detector_alone(app_suite: Suite) -> None:
     assert run.find("env", "APP_OFF")[0]["origin"] is None
     assert not run.find("late-env-patch")
     assert run.report is not None and "tracer" not in run.report
+
+
+def test_origin_walk_stops_at_the_hook_call() -> None:
+    # With pytest's frames skipped, the walk ends at the first hook call: code that ran
+    # inside a hook (a test, a fixture, a conftest hook) is found below it; a write made by
+    # pytest's own code there has no origin, not the line of whoever called pytest (here:
+    # this test, as a test running pytest in-process would be).
+    import types
+
+    import pluggy
+
+    from leakwatch import interceptors
+
+    spec = pluggy.HookspecMarker("lwtest")
+    impl = pluggy.HookimplMarker("lwtest")
+
+    class Spec:
+        @spec
+        def lwtest_hook(self) -> None: ...
+
+    seen: list[object] = []
+    space: dict[str, object] = {"caller_origin": interceptors.caller_origin, "seen": seen}
+    source = "def lwtest_hook():\n    seen.append(caller_origin(skip_pytest=True))\n"
+    exec(compile(source, "/site-packages/_pytest/lwtest_fake.py", "exec"), space)
+    pytest_code = types.SimpleNamespace(lwtest_hook=impl(space["lwtest_hook"]))
+
+    class UserPlugin:
+        @impl
+        def lwtest_hook(self) -> None:
+            seen.append(interceptors.caller_origin(skip_pytest=True))
+
+    manager = pluggy.PluginManager("lwtest")
+    manager.add_hookspecs(Spec)
+    manager.register(pytest_code)
+    manager.hook.lwtest_hook()
+    assert seen == [None]
+    manager.unregister(pytest_code)
+    manager.register(UserPlugin())
+    manager.hook.lwtest_hook()
+    found = seen[1]
+    assert isinstance(found, interceptors.Origin) and found.function == "lwtest_hook"
+    assert found.file == __file__
+
+
+def test_env_write_in_a_fixture_teardown_keeps_its_origin(app_suite: Suite) -> None:
+    # The user's fixture code runs below pytest's hook calls: the shorter walk finds it.
+    run = app_suite.files(**{"test_teardown_env.py": """
+        import os
+        import pytest
+
+        @pytest.fixture
+        def sets_on_the_way_out():
+            yield
+            os.environ["APP_LEFT_BY_TEARDOWN"] = "1"
+
+        def test_uses(sets_on_the_way_out):
+            pass
+    """}).run()
+    run.result.assert_outcomes(passed=1)
+    found = run.find("env", "APP_LEFT_BY_TEARDOWN", "test_uses")
+    assert found and found[0]["origin"]["line"] == 8, found
+    assert found[0]["origin"]["function"] == "sets_on_the_way_out"

@@ -169,6 +169,9 @@ class _CollectorCore:
     def changed(self, handles: list[Any]) -> list[int]:
         return self.collector.core.changed(handles)  # type: ignore[no-any-return]
 
+    def batch(self, handles: list[Any], previous: Any = None) -> Any:
+        return self.collector.core.batch(handles, previous)
+
     def accept(self, handle: Any) -> None:
         self.collector.core.accept(handle)
 

@@ -1,8 +1,9 @@
 """Logging configuration: each logger's level, handlers, ``propagate`` and
 ``disabled``; ``logging.disable``; the logger class.
 
-Every existing logger's ``__dict__`` is watched through the version core (one
-memory read each) and its handler list by length and last item; only a logger
+Every existing logger's ``__dict__`` is watched through one batch of the version core
+(the dict-watcher log on 3.12+, one C scan of the tags on 3.11: the graph's check) and
+its handler list by length; only a logger
 whose dict or list moved is looked at. New loggers (``getLogger`` of a new name)
 are not changes: they join the watch at the next poll. pytest's own handlers
 (caplog, live logging) are added and removed inside each phase, so they are
@@ -111,6 +112,10 @@ class LoggingProbe:
         self._lists: list[Any] = []
         self._lens: list[int] = []
         self._handles: list[Any] = []
+        #: The core's batch over ``_handles`` (made anew, from the previous one, when loggers
+        #: are added): the watcher log or the C tag scan instead of a Python read per logger.
+        self._batch: Any = None
+        self._batch_stale = True
         self._mark_lens: list[int] = []
         self._globals: tuple[Any, ...] = ()
         self._mark_globals: tuple[Any, ...] = ()
@@ -126,7 +131,13 @@ class LoggingProbe:
         self._registry_handle = self.core.add(self._registry)
         self._registry_mark_handle = self.core.add(self._registry)
         self._refresh(fresh=False)
+        self._new_batch()
         self._globals = self._mark_globals = self._read_globals()
+
+    def _new_batch(self) -> None:
+        # Goes on from the previous batch (a watcher log is read from where it stopped).
+        self._batch = self.core.batch(self._handles, self._batch)
+        self._batch_stale = False
 
     def _refresh(self, fresh: bool) -> list[_Watched]:
         born: list[_Watched] = []
@@ -139,6 +150,8 @@ class LoggingProbe:
         self._lens += [len(w.handlers) if type(w.handlers) is list else -1 for w in born]
         self._mark_lens += [len(w.handlers) if type(w.handlers) is list else -1 for w in born]
         self._handles += [w.handle for w in born]
+        if born:
+            self._batch_stale = True
         return born
 
     def _lens_now(self) -> list[int]:
@@ -147,13 +160,16 @@ class LoggingProbe:
         except TypeError:
             return [len(h) if type(h) is list else -1 for h in self._lists]
 
-    def _dirty(self) -> list[_Watched]:
+    def _dirty(self, lens: list[int]) -> tuple[list[_Watched], list[int]]:
+        """The loggers whose dict (the batch) or handler list length moved, and the batch's
+        indices (synced once those loggers are accepted)."""
         watched = self._watched
-        idx = set(self.core.changed(self._handles))
-        lens = self._lens_now()
-        if lens != self._lens:
-            idx.update(i for i, (a, b) in enumerate(zip(lens, self._lens, strict=True)) if a != b)
-        return [watched[i] for i in sorted(idx)]
+        changed = self._batch.changed()
+        if lens == self._lens:
+            return [watched[i] for i in changed], changed
+        idx = set(changed)
+        idx.update(i for i, (a, b) in enumerate(zip(lens, self._lens, strict=True)) if a != b)
+        return [watched[i] for i in sorted(idx)], changed
 
     def mark(self, phase_ended: str) -> None:
         if self.core.changed([self._registry_mark_handle]):
@@ -192,7 +208,8 @@ class LoggingProbe:
             self.core.accept(self._registry_handle)
             self.core.accept(self._registry_mark_handle)
             self._born += self._refresh(fresh=True)
-        dirty = self._dirty()
+        lens = self._lens_now()  # once: the lists do not move while this poll runs
+        dirty, changed = self._dirty(lens)
         dirty += [w for w in self._born if w not in dirty]
         self._born = []
         for w in dirty:
@@ -233,8 +250,11 @@ class LoggingProbe:
                     extra["describe"] = _describe_level
                 out.append(Change(label, "logging", before, after, "process", None, None, extra))
             self._globals = self._mark_globals = now
-        self._lens = self._lens_now()
-        self._mark_lens = list(self._lens)
+        self._batch.sync(changed)
+        if self._batch_stale:
+            self._new_batch()
+        self._lens = lens
+        self._mark_lens = list(lens)
         return out
 
 
