@@ -10,35 +10,19 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-LEAK = "leak"
-WARNING = "warning"
-INFO = "info"
-SEVERITIES = (LEAK, WARNING, INFO)
+from .kinds import (  # re-exported: the probe API imports them from here
+    INFO,
+    KIND_ORDER,
+    KINDS,
+    LEAK,
+    SEVERITIES,
+    SEVERITY_ORDER,
+    WARNING,
+    register_kind,
+)
 
-#: Every finding kind, with its default severity and a one-line meaning.
-KINDS: dict[str, tuple[str, str]] = {
-    "mock": (LEAK, "a unittest.mock object left on watched state"),
-    "reload": (LEAK, "a module reloaded or replaced in sys.modules, and the reload survives"),
-    "env": (LEAK, "an os.environ key added, removed or changed"),
-    "sys-modules": (LEAK, "a sys.modules entry removed, or a non-module inserted"),
-    "attribute": (LEAK, "a module attribute rebound, added or deleted"),
-    "class-attribute": (LEAK, "a class attribute rebound, added or deleted"),
-    "instance-attribute": (LEAK, "an attribute of an object reachable from a watched module changed"),
-    "container": (LEAK, "the contents of a dict, list or set reachable from a watched module changed"),
-}
-
-#: Order in reports: mocks first, then reloads, then the rest.
-KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
-
-
-def register_kind(kind: str, severity: str, meaning: str) -> None:
-    """Add a finding kind (probes, the tracer and third-party probes call this at import)."""
-    if severity not in SEVERITIES:
-        raise ValueError(f"unknown severity {severity!r}")
-    if kind not in KINDS:
-        KINDS[kind] = (severity, meaning)
-        KIND_ORDER[kind] = len(KIND_ORDER)
-SEVERITY_ORDER = {LEAK: 0, WARNING: 1, INFO: 2}
+__all__ = ["INFO", "KIND_ORDER", "KINDS", "LEAK", "SEVERITIES", "SEVERITY_ORDER", "WARNING",
+           "Finding", "Origin", "Owner", "register_kind"]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ validation and the JSON report agree on names and default severities.
 
 from __future__ import annotations
 
-from ..findings import INFO, LEAK, WARNING, register_kind
+from ..kinds import INFO, LEAK, WARNING, register_kind
 
 KINDS: tuple[tuple[str, str, str], ...] = (
     ("cwd", LEAK, "the current working directory changed"),

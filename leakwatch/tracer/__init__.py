@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ..findings import WARNING, register_kind
+from ..kinds import WARNING, register_kind
 
 register_kind("late-env-patch", WARNING,
               "an env var set by a test after a module read it at import: the change cannot take effect")

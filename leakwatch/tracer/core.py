@@ -145,8 +145,11 @@ class Tracer:
     # -- collector observer ----------------------------------------------------------
 
     def on_test_begin(self, nodeid: str) -> None:
-        self._watch_new_modules()
-        self.stale.rearm()
+        # Runs for every test: each part is asked only when it has something to do.
+        if self.module_classes:
+            self._watch_new_modules()
+        if self.stale._disarmed:
+            self.stale.rearm()
 
     def on_change(self, record: Any, change: Any) -> None:
         if change.kind != "reload" or change.container != "module":
@@ -166,6 +169,16 @@ class Tracer:
         self._owner_ended(record)
 
     def _owner_ended(self, record: Any) -> None:
+        # Runs for every test and fixture: nothing armed, nothing pending (the usual case)
+        # costs three emptiness checks, not three calls.
+        if self.stale.hits:
+            self._stale_hits(record)
+        if self.patches._misses or interceptors.hand_monkeypatches:
+            self.patches.owner_ended(record)
+        if self.late_env._candidates:
+            self.late_env.owner_ended(record)
+
+    def _stale_hits(self, record: Any) -> None:
         for info, hit in self.stale.take(record):
             subject = f"{info.module}.{info.qualname}"
             by = info.by or "import time"
@@ -182,8 +195,6 @@ class Tracer:
                       "reload_function": info.origin.function if info.origin is not None else None}
             self.emit(record, Finding(record.owner, STALE, subject, text, "warning",
                                       hit.phase, detail, hit.called_from))
-        self.patches.owner_ended(record)
-        self.late_env.owner_ended(record)
 
     def _watch_new_modules(self) -> None:
         graph = self.collector.graph
