@@ -1,8 +1,9 @@
 """Per-test hooks cost every test of every suite: leakwatch adds a report wrapper only
 where it has something to put in the reports.
 
-The JUnit properties come from the CI plugin's ``pytest_runtest_logreport`` (it runs
-anyway, for the test list); the victims' explanation wrapper is registered by the first
+The JUnit properties come from a ``pytest_runtest_logreport`` listener of the CI plugin
+registered by the first finding (the outcomes of the test list are read from pytest's
+terminal reporter at the end); the victims' explanation wrapper is registered by the first
 test that begins with a leak outstanding. A clean suite pays for neither.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Suite
 
 RECORDER = """
@@ -17,15 +19,17 @@ RECORDER = """
 
     def pytest_sessionfinish(session):
         pm = session.config.pluginmanager
-        impls = pm.hook.pytest_runtest_makereport.get_hookimpls()
-        names = [pm.get_name(i.plugin) or "" for i in impls]
+        names = {}
+        for hook in ("pytest_runtest_makereport", "pytest_runtest_logreport"):
+            impls = getattr(pm.hook, hook).get_hookimpls()
+            names[hook] = [pm.get_name(i.plugin) or "" for i in impls]
         with open("makereport.json", "w") as fh:
             json.dump(names, fh)
 """
 
 
-def _leakwatch_wrappers(suite: Suite) -> list[str]:
-    names = json.loads((suite.pytester.path / "makereport.json").read_text())
+def _leakwatch_wrappers(suite: Suite, hook: str = "pytest_runtest_makereport") -> list[str]:
+    names = json.loads((suite.pytester.path / "makereport.json").read_text())[hook]
     return [n for n in names if "leakwatch" in n]
 
 
@@ -44,6 +48,10 @@ def test_a_clean_suite_runs_no_leakwatch_report_wrapper(app_suite: Suite) -> Non
     run.result.assert_outcomes(passed=2)
     assert run.leaks == []
     assert _leakwatch_wrappers(app_suite) == []
+    assert _leakwatch_wrappers(app_suite, "pytest_runtest_logreport") == []
+    assert run.report is not None
+    assert [(t["nodeid"], t["outcome"], t["line"]) for t in run.report["tests"]] == [
+        ("test_clean.py::test_one", "passed", 5), ("test_clean.py::test_two", "passed", 8)]
 
 
 def test_the_victims_wrapper_arrives_with_the_first_outstanding_leak(app_suite: Suite) -> None:
@@ -58,6 +66,7 @@ def test_the_victims_wrapper_arrives_with_the_first_outstanding_leak(app_suite: 
     """}).run("--junitxml=junit.xml")
     run.result.assert_outcomes(passed=1, failed=1)
     assert _leakwatch_wrappers(app_suite) == ["leakwatch-victim-reports"]
+    assert _leakwatch_wrappers(app_suite, "pytest_runtest_logreport") == ["leakwatch-ci-reports"]
     # The victim's report still carries the explanation, and the polluter's teardown
     # report its JUnit property (now added from the CI plugin's logreport hook).
     assert "leakwatch" in run.output
@@ -101,3 +110,49 @@ def test_the_watch_graph_is_released_after_the_report(app_suite: Suite) -> None:
     assert held and modules >= 2 and core != "none"
     assert state["after"] == [False, modules, core, []]
     assert f"{modules} watched modules" in run.output
+
+
+OUTCOMES = """
+    import pytest
+
+    @pytest.fixture
+    def broken():
+        raise RuntimeError("setup fails")
+
+    @pytest.fixture
+    def broken_teardown():
+        yield
+        raise RuntimeError("teardown fails")
+
+    def test_passes():
+        pass
+    def test_fails():
+        assert False
+    def test_skips():
+        pytest.skip("no")
+    @pytest.mark.xfail(reason="known")
+    def test_xfails():
+        assert False
+    @pytest.mark.xfail(reason="known", strict=True)
+    def test_xpasses_strict():
+        pass
+    def test_setup_error(broken):
+        pass
+    def test_teardown_error(broken_teardown):
+        pass
+"""
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal-record", "listener"])
+def test_tests_list_outcomes_with_and_without_the_terminal_reporter(suite: Suite, terminal: bool) -> None:
+    # With pytest's terminal reporter the outcomes come from its record at the end; without
+    # it (-p no:terminal) a listener follows every report. Both give the same list.
+    run = suite.files(**{"test_outcomes.py": OUTCOMES}).run(*([] if terminal else ["-p", "no:terminal"]))
+    assert run.report is not None
+    got = {t["nodeid"].rpartition("::")[2]: (t["outcome"], t["line"]) for t in run.report["tests"]}
+    assert got == {
+        "test_passes": ("passed", 13), "test_fails": ("failed", 15), "test_skips": ("skipped", 17),
+        "test_xfails": ("xfailed", 19), "test_xpasses_strict": ("failed", 22),
+        "test_setup_error": ("failed", 25), "test_teardown_error": ("failed", 27),
+    }
+    assert [t["nodeid"].rpartition("::")[2] for t in run.report["tests"]][:2] == ["test_passes", "test_fails"]

@@ -56,6 +56,10 @@ class CIPlugin:
         sarif_opt = config.getoption("leakwatch_sarif", None) or config.getini("leakwatch_sarif")
         self.sarif_path = _path(config, sarif_opt) if sarif_opt else None
         self.accepted: set[str] | None = None
+        #: pytest's terminal reporter, whose record gives the outcomes at the end; None
+        #: where reports are followed one by one instead (``_listen_to_reports``).
+        self._terminal: Any = None
+        self._reports: _ReportListener | None = None
         self._controller: bool | None = None
         self.comparison: baseline_mod.Comparison | None = None
         collector.filters.append(self.markers)
@@ -82,6 +86,12 @@ class CIPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self._controller = xdist.is_controller(self.config)
+        with self.collector.guard("ci"):
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            if self.worker is None and not self._controller and terminal is not None:
+                self._terminal = terminal  # outcomes read from its record at the end
+            elif not self._controller:
+                self._listen_to_reports()
         if self.worker is not None:
             return
         try:
@@ -134,38 +144,74 @@ class CIPlugin:
         self._index[nodeid] = len(self.tests)
         self.tests.append({"nodeid": nodeid, "outcome": "passed"})
 
-    @pytest.hookimpl(tryfirst=True)  # before junitxml's: it reads the user properties
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+    def _listen_to_reports(self) -> None:
+        """Follow every report from now on (outcomes and JUnit properties).
+
+        Only where nothing else keeps the reports: in an xdist worker (its list goes to
+        the controller) or without pytest's terminal reporter. Otherwise outcomes are read
+        from the terminal reporter's record at the end (:meth:`_outcomes_from_terminal`)
+        and this listener is registered by the first finding, for the JUnit properties of
+        the tests from then on: a hook called three times per test costs every test of a
+        clean suite about 20 k instructions (benchmarks/RESULTS.md).
+        """
+        if self._reports is None:
+            self._reports = _ReportListener(self)
+            self.config.pluginmanager.register(self._reports, "leakwatch-ci-reports")
+
+    def on_report(self, report: pytest.TestReport) -> None:
         if self.controller:
             return  # the controller's list comes from the workers' reports
         try:  # the guard, inlined: three reports per test
-            pos = self._index.get(report.nodeid)
-            if pos is None:
-                return
-            entry = self.tests[pos]
-            if "line" not in entry:  # pytest computed the location for the report already
-                line = report.location[1]
-                if isinstance(line, int):
-                    entry["line"] = line + 1
-            if report.failed:
-                entry["outcome"] = "failed" if not hasattr(report, "wasxfail") else "xpassed"
-            elif report.skipped and entry["outcome"] == "passed":
-                entry["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+            if self._terminal is None:
+                self._apply(report)
             if report.when == "teardown" and self.collector.last_test_findings:
                 self._junit_properties(report)
         except Exception as exc:  # noqa: BLE001
             self.collector.record_error("ci", exc)
 
+    def _apply(self, report: Any) -> None:
+        pos = self._index.get(report.nodeid)
+        if pos is None:
+            return
+        entry = self.tests[pos]
+        if "line" not in entry:  # pytest computed the location for the report already
+            line = report.location[1]
+            if isinstance(line, int):
+                entry["line"] = line + 1
+        if report.failed:
+            entry["outcome"] = "failed" if not hasattr(report, "wasxfail") else "xpassed"
+        elif report.skipped and entry["outcome"] == "passed":
+            entry["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+
+    def _outcomes_from_terminal(self) -> None:
+        """The outcomes and lines of the tests run, from the reports pytest's terminal
+        reporter kept (every report, in lists by category), in run and phase order."""
+        terminal, self._terminal = self._terminal, None
+        if terminal is None:
+            return
+        stats = getattr(terminal, "stats", None)
+        if not isinstance(stats, dict):
+            return
+        index, order = self._index, {"setup": 0, "call": 1, "teardown": 2}
+        reports = [r for reports in stats.values() if isinstance(reports, list) for r in reports
+                   if isinstance(r, pytest.TestReport) and r.nodeid in index]
+        reports.sort(key=lambda r: (index[r.nodeid], order.get(r.when, 3)))
+        for report in reports:
+            self._apply(report)
+
     def _junit_properties(self, report: pytest.TestReport) -> None:
         """The test's findings as JUnit XML properties, on its teardown report (the test
-        window closed in the teardown hook, before this report). Added here rather than
-        in a makereport wrapper: that would cost a generator per report of every test."""
+        window closed in the teardown hook, before this report). Added by a logreport
+        listener registered at the first finding rather than in a makereport wrapper: that
+        would cost a generator per report of every test."""
         for f in self.collector.last_test_findings:
             if f.owner.type == "test" and f.owner.name == report.nodeid:
                 report.user_properties.append(
                     ("leakwatch", f"{f.kind} {f.subject}: {f.change} [{f.id}]"))
 
     def on_finding(self, finding: Finding) -> None:
+        if self._reports is None and not self.controller:
+            self._listen_to_reports()  # this test's teardown report gets its JUnit properties
         if self.worker is None:
             return
         pos = self._index.get(finding.test, len(self.tests)) if finding.owner.type == "test" \
@@ -178,6 +224,7 @@ class CIPlugin:
     def test_list(self) -> list[dict[str, Any]]:
         if self.controller:
             return [t for wid in sorted(self.worker_tests) for t in self.worker_tests[wid]]
+        self._outcomes_from_terminal()
         return [dict(t) for t in self.tests]
 
     # -- xdist ------------------------------------------------------------
@@ -266,3 +313,14 @@ class CIPlugin:
                 line += f" (written to {self.baseline_path})"
             terminalreporter.write_line(line)
 
+
+class _ReportListener:
+    """``pytest_runtest_logreport`` for the CI plugin, registered only when needed
+    (:meth:`CIPlugin._listen_to_reports`)."""
+
+    def __init__(self, plugin: CIPlugin) -> None:
+        self.plugin = plugin
+
+    @pytest.hookimpl(tryfirst=True)  # before junitxml's: it reads the user properties
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.plugin.on_report(report)
