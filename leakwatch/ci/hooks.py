@@ -185,18 +185,39 @@ class CIPlugin:
 
     def _outcomes_from_terminal(self) -> None:
         """The outcomes and lines of the tests run, from the reports pytest's terminal
-        reporter kept (every report, in lists by category), in run and phase order."""
+        reporter kept (every report, in lists by category).
+
+        Passed reports only give a test its line: those of category "" (setup and teardown)
+        are skipped and "passed" ones (one call report per test) are read for the line
+        alone, so a clean suite costs one dict lookup per test here. Every other report
+        goes through the same rules as when they are followed one by one, in run and phase
+        order.
+        """
         terminal, self._terminal = self._terminal, None
         if terminal is None:
             return
         stats = getattr(terminal, "stats", None)
         if not isinstance(stats, dict):
             return
-        index, order = self._index, {"setup": 0, "call": 1, "teardown": 2}
-        reports = [r for reports in stats.values() if isinstance(reports, list) for r in reports
-                   if isinstance(r, pytest.TestReport) and r.nodeid in index]
-        reports.sort(key=lambda r: (index[r.nodeid], order.get(r.when, 3)))
-        for report in reports:
+        index, tests = self._index, self.tests
+        others: list[Any] = []
+        for category, reports in stats.items():
+            if category == "" or not isinstance(reports, list):
+                continue
+            if category != "passed":
+                others += [r for r in reports if isinstance(r, pytest.TestReport) and r.nodeid in index]
+                continue
+            for report in reports:
+                if not isinstance(report, pytest.TestReport):
+                    continue
+                pos = index.get(report.nodeid)
+                if pos is not None and "line" not in tests[pos]:
+                    line = report.location[1]
+                    if isinstance(line, int):
+                        tests[pos]["line"] = line + 1
+        order = {"setup": 0, "call": 1, "teardown": 2}
+        others.sort(key=lambda r: (index[r.nodeid], order.get(r.when, 3)))
+        for report in others:
             self._apply(report)
 
     def _junit_properties(self, report: pytest.TestReport) -> None:
