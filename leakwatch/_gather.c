@@ -11,10 +11,14 @@
  * Three process-wide reads of breadth/surfaces.py are here too (cwd, umask, whether a
  * child process exists): each is one syscall, and through Python it is a function call,
  * two for the umask, and for "no child" a ChildProcessError raised and caught per test.
+ * And the process-state probe's "unchanged?" check (same_reads): its ~30 slots read and
+ * compared in one call, where the Python loop and its comparisons cost the probe most of
+ * its time after a test has evicted them from the cache.
  *
- * Nothing here runs Python code of anyone's: it reads machine words at addresses the
- * caller computed from objects it holds references to (versions.py checks the layout at
- * start-up, against len() and against a write).
+ * Nothing here runs a user's code: the scans read machine words at addresses the caller
+ * computed from objects it holds references to (versions.py checks the layout at start-up,
+ * against len() and against a write), and same_reads calls only the probe's own readers
+ * and compares builtin values they built.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -257,8 +261,95 @@ native_has_children(PyObject *self, PyObject *unused)
 }
 #endif
 
+PyDoc_STRVAR(same_reads_doc,
+"same_reads(sources, modes, expected, states) -> bool\n\n"
+"The process-state slots' \"unchanged?\" check in one call (breadth/surfaces.SlotProbe).\n"
+"For each i, read a value: sources[i] is a (dict, key) pair (a module attribute, looked up\n"
+"in the module's dict: no descriptor runs) or a callable (called with no arguments, as the\n"
+"Python probe calls it). Compare it with expected[i] by modes[i]: 'i' identity, 'e' ==\n"
+"(the readers build builtin values: no user __eq__), 's' identity and, for an exact list,\n"
+"its items by identity against the tuple states[i]. False at the first difference (the\n"
+"caller then reads every slot in Python and reports what changed), or when a key is gone.");
+
+static PyObject *
+same_reads(PyObject *self, PyObject *args)
+{
+    PyObject *sources, *expected, *states;
+    const char *modes;
+    Py_ssize_t n_modes;
+
+    if (!PyArg_ParseTuple(args, "O!y#O!O!:same_reads", &PyTuple_Type, &sources, &modes, &n_modes,
+                          &PyTuple_Type, &expected, &PyTuple_Type, &states)) {
+        return NULL;
+    }
+    const Py_ssize_t n = PyTuple_GET_SIZE(sources);
+    if (n_modes != n || PyTuple_GET_SIZE(expected) != n || PyTuple_GET_SIZE(states) != n) {
+        PyErr_SetString(PyExc_ValueError, "sources, modes, expected and states differ in length");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *source = PyTuple_GET_ITEM(sources, i);
+        PyObject *want = PyTuple_GET_ITEM(expected, i);
+        PyObject *value;
+        int same;
+
+        if (PyTuple_CheckExact(source) && PyTuple_GET_SIZE(source) == 2
+                && PyDict_CheckExact(PyTuple_GET_ITEM(source, 0))) {
+            value = PyDict_GetItemWithError(PyTuple_GET_ITEM(source, 0), PyTuple_GET_ITEM(source, 1));
+            if (value == NULL) {
+                if (PyErr_Occurred()) {
+                    return NULL;
+                }
+                Py_RETURN_FALSE;
+            }
+            Py_INCREF(value);
+        }
+        else {
+            value = PyObject_CallNoArgs(source);
+            if (value == NULL) {
+                return NULL;
+            }
+        }
+        switch (modes[i]) {
+        case 'i':
+            same = value == want;
+            break;
+        case 'e':
+            same = PyObject_RichCompareBool(value, want, Py_EQ);
+            break;
+        case 's':
+            same = value == want;
+            if (same && PyList_CheckExact(value)) {
+                PyObject *state = PyTuple_GET_ITEM(states, i);
+                Py_ssize_t size = PyList_GET_SIZE(value);
+                same = PyTuple_Check(state) && PyTuple_GET_SIZE(state) == size;
+                for (Py_ssize_t j = 0; same && j < size; j++) {
+                    same = PyList_GET_ITEM(value, j) == PyTuple_GET_ITEM(state, j);
+                }
+            }
+            else if (same) {
+                same = value == PyTuple_GET_ITEM(states, i);
+            }
+            break;
+        default:
+            Py_DECREF(value);
+            PyErr_Format(PyExc_ValueError, "unknown mode %c", modes[i]);
+            return NULL;
+        }
+        Py_DECREF(value);
+        if (same < 0) {
+            return NULL;
+        }
+        if (!same) {
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef gather_methods[] = {
     {"words_changed", words_changed, METH_VARARGS, words_changed_doc},
+    {"same_reads", same_reads, METH_VARARGS, same_reads_doc},
 #ifndef _WIN32
     {"getcwd", native_getcwd, METH_NOARGS, getcwd_doc},
     {"umask", native_umask, METH_NOARGS, umask_doc},

@@ -143,3 +143,64 @@ def test_the_native_process_reads_answer_as_the_python_ones(tmp_path: Any) -> No
     slots = {s.subject: s.read for s in surfaces.process_slots(True)}
     assert slots["os.getcwd()"] is _gather.getcwd and slots["os.umask()"] is _gather.umask
     assert slots["child processes"] is _gather.has_children
+
+
+def test_same_reads_answers_as_the_python_comparison() -> None:
+    # Each mode, unchanged and changed: a module attribute looked up in its dict (rebound,
+    # gone), a reader compared by identity and by ==, a list by identity and items.
+    from types import ModuleType
+
+    from leakwatch.changes import SeqState
+
+    same_reads = versions._gather.same_reads
+    module = ModuleType("lw_same_reads_probe")
+    items: list[Any] = [object(), object()]
+    marker = object()
+    module.__dict__.update(hook=marker, items=items)
+    ns = module.__dict__
+    box = {"value": "a", "obj": marker}
+    sources = ((ns, "hook"), lambda: box["obj"], lambda: box["value"] + "", (ns, "items"))
+    expected = (marker, marker, "a", items)
+    states = (None, None, None, SeqState(items))
+    assert same_reads(sources, b"iies", expected, states) is True
+    box["value"] = "b"  # equal by value is enough for 'e', a new object each read
+    assert same_reads(sources, b"iies", expected, states) is False
+    box["value"] = "a"
+    items.append(object())  # the same list, one more item
+    assert same_reads(sources, b"iies", expected, states) is False
+    items.pop()
+    items[0] = object()  # the same length, another object
+    assert same_reads(sources, b"iies", expected, states) is False
+    assert same_reads(sources, b"iies", expected, (None, None, None, SeqState(items))) is True
+    module.hook = object()  # rebound
+    assert same_reads(sources, b"iies", expected, states) is False
+    del module.hook  # gone: not an error, a difference (the Python reads then raise)
+    assert same_reads(sources, b"iies", expected, states) is False
+    with pytest.raises(ValueError):
+        same_reads(sources, b"ii", expected, states)
+
+
+def test_the_slot_probe_finds_the_same_changes_with_and_without_the_c_check() -> None:
+    from leakwatch.breadth.surfaces import SlotProbe, process_slots
+
+    def run(native: bool) -> list[list[str]]:
+        probe = SlotProbe(process_slots(True))
+        if not native:
+            probe._same_reads = None
+        probe.start()
+        found = [[c.subject for c in probe.poll()]]
+        saved_path, saved_argv = list(sys.path), list(sys.argv)
+        try:
+            sys.path.append("/lw-same-reads")
+            found.append([c.subject for c in probe.poll()])
+            sys.argv[:] = [*sys.argv, "--flag"]
+            found.append([c.subject for c in probe.poll()])
+        finally:
+            sys.path[:] = saved_path
+            sys.argv[:] = saved_argv
+        found.append([c.subject for c in probe.poll()])
+        found.append([c.subject for c in probe.poll()])
+        return found
+
+    expected = [[], ["sys.path"], ["sys.argv"], ["sys.path", "sys.argv"], []]
+    assert run(native=True) == expected == run(native=False)
