@@ -84,12 +84,11 @@ class Node:
         self.cls: type | None = None  # instance node: its real type; class node: the class
 
 
+_BINDING_KINDS = {"module": "attribute", "class": "class-attribute", "instance": "instance-attribute"}
+
+
 def _binding_kind(node_kind: str) -> str:
-    return {
-        "module": "attribute",
-        "class": "class-attribute",
-        "instance": "instance-attribute",
-    }.get(node_kind, "container")
+    return _BINDING_KINDS.get(node_kind, "container")
 
 
 def key_label(key: Any) -> str:
@@ -382,10 +381,19 @@ class WatchGraph:
         old = node.snapshot
         d = node.obj
         new = dict.copy(d)
-        phase = self._seq_phase.get(id(node))
         self.core.accept(node.handle)
-        version = self.core.version(node.handle)
-        kind = _binding_kind(node.kind)
+        if len(new) == len(old) and all(map(operator.is_, new, old)):
+            # The same key objects in the same order (the usual case: values rebound, or
+            # put back as a test's monkeypatch does): values by identity in one C pass, no
+            # key compared or looked up. A dict whose writes were all undone ends here.
+            pairs = [(k, before, after) for k, before, after in
+                     compress(zip(new, old.values(), new.values(), strict=True),
+                              map(operator.is_not, new.values(), old.values()))]
+            node.snapshot = new
+            if not pairs:
+                return
+            self._report_dict(node, old, pairs, out)
+            return
         safe_keys = node.safe_keys and all(map(safe.SAFE_SCALAR_IDS.__contains__, map(id, map(type, new))))
         if safe_keys and len(new) == len(old) and list(new) == list(old):
             # Same keys in the same order (the usual case: values rebound or put back).
@@ -414,6 +422,14 @@ class WatchGraph:
                 pairs.append((k, v, MISSING))
         node.snapshot = new
         node.safe_keys = safe_keys
+        self._report_dict(node, old, pairs, out)
+
+    def _report_dict(self, node: Node, old: dict[Any, Any], pairs: list[tuple[Any, Any, Any]],
+                     out: list[Change]) -> None:
+        """The changes of one diffed dict node: its key, value before and value now."""
+        phase = self._seq_phase.get(id(node))
+        version = self.core.version(node.handle)
+        kind = _binding_kind(node.kind)
         for k, before, after in pairs:
             if node.kind == "module" and k == "__spec__" and before is not MISSING and after is not MISSING:
                 extra: dict[str, Any] = {"before_ns": old}
