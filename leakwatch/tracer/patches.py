@@ -21,6 +21,10 @@ from typing import Any
 from .. import interceptors, safe
 from ..findings import Finding, Origin
 
+#: Types whose instances are never a function or a class: most globals (strings, numbers,
+#: containers, modules) are ruled out without a walk of their type's MRO.
+_NEVER_HELD = safe.IMMUTABLE_IDS | frozenset(map(id, (dict, list, set, tuple)))
+
 TARGET_MISS = "patch-target-miss"
 OVER_MOCK = "patch-over-mock"
 NOT_UNDONE = "monkeypatch-not-undone"
@@ -132,8 +136,8 @@ class Patches:
             keys: list[int] = []
             for name, value in list(ns.items()):
                 cls = type(value)
-                if cls is types.FunctionType or cls is types.BuiltinFunctionType or \
-                        safe.is_class(value):
+                if cls is types.FunctionType or cls is types.BuiltinFunctionType or cls is type or (
+                        id(cls) not in _NEVER_HELD and safe.is_class(value)):
                     index.setdefault(id(value), []).append((module, name))
                     keys.append(id(value))
             self._indexed[module] = (ns, keys)
