@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -44,7 +43,6 @@ def same(a: Any, b: Any) -> bool:
     return False
 
 
-@dataclass
 class Change:
     """One subject went from ``before`` to ``after`` since the previous checkpoint.
 
@@ -52,13 +50,21 @@ class Change:
     tag seen when the change was found (used to tell in which phase it happened);
     ``container`` says how to describe it (``binding``, ``seq``, ``set``, ``env``,
     ``module``).
+
+    Plain and slotted, not a dataclass: defined at every enabled start-up (a dataclass costs ~0.3 ms).
     """
 
-    subject: str
-    kind: str
-    before: Any
-    after: Any
-    container: str = "binding"
-    version: int | None = None
-    module: str | None = None  # the watched module the subject belongs to
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("subject", "kind", "before", "after", "container", "version", "module", "extra")
+
+    def __init__(self, subject: str, kind: str, before: Any, after: Any, container: str = "binding",
+                 version: int | None = None, module: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        self.subject = subject
+        self.kind = kind
+        self.before = before
+        self.after = after
+        self.container = container
+        self.version = version
+        self.module = module  # the watched module the subject belongs to
+        self.extra: dict[str, Any] = {} if extra is None else extra
+

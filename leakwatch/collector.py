@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import interceptors, safe, static_origin
@@ -34,19 +33,26 @@ from .versions import CopyCompare, DictWatchers, VersionTags, best_core
 from .watching import ModuleFilter
 
 
-@dataclass
+# Plain slotted classes, not dataclasses: defined at every enabled start-up (a dataclass costs
+# ~0.3 ms to define). Compared by identity: the lookups on them (``record in self.stack``,
+# ``list.remove``) mean this record, and field equality would compare before/after values
+# with ``==``, running a user's ``__eq__``.
 class Entry:
     """The net change of one subject inside one owner's windows."""
 
-    before: Any
-    after: Any
-    change: Change
-    phase: str
-    now: Any = None  # for fixtures: the subject's latest value, whoever changed it
-    in_finalize: bool = False  # first changed while the fixture was being finalized
+    __slots__ = ("before", "after", "change", "phase", "now", "in_finalize")
+
+    def __init__(self, before: Any, after: Any, change: Change, phase: str, now: Any = None,
+                 in_finalize: bool = False) -> None:
+        self.before = before
+        self.after = after
+        self.change = change
+        self.phase = phase
+        self.now = now  # for fixtures: the subject's latest value, whoever changed it
+        self.in_finalize = in_finalize  # first changed while the fixture was being finalized
 
 
-@dataclass
+
 class Pending:
     """A test's change still in force at its end while wider fixtures are open.
 
@@ -55,35 +61,48 @@ class Pending:
     test's ``setattr`` is the correct pattern, not a leak).
     """
 
-    finding: Finding
-    record: Record
-    change: Change
-    before: Any
-    now: Any
-    fixtures: set[int]
+    __slots__ = ("finding", "record", "change", "before", "now", "fixtures")
+
+    def __init__(self, finding: Finding, record: Record, change: Change, before: Any, now: Any,
+                 fixtures: set[int]) -> None:
+        self.finding = finding
+        self.record = record
+        self.change = change
+        self.before = before
+        self.now = now
+        self.fixtures = fixtures
 
 
-@dataclass
+
 class Record:
-    owner: Owner
-    entries: dict[str, Entry] = field(default_factory=dict)
-    reloads: dict[str, Origin | None] = field(default_factory=dict)
-    phase: str = "setup"
-    #: The phase when everything was last checked (a full mark or a poll): a change
-    #: found without a date happened between it and ``phase`` (see ``set_phase``).
-    since: str = "setup"
-    markers: list[tuple[str, int]] = field(default_factory=list)
-    finalizing: bool = False
-    #: Returns the code objects of the owner's own functions (test, fixtures), for
-    #: ``static_origin``; called only when a finding lacks an origin.
-    codes: Any = None
+    __slots__ = ("owner", "entries", "reloads", "phase", "since", "markers", "finalizing", "codes")
+
+    def __init__(self, owner: Owner, entries: dict[str, Entry] | None = None,
+                 reloads: dict[str, Origin | None] | None = None, phase: str = "setup",
+                 since: str = "setup", markers: list[tuple[str, int]] | None = None,
+                 finalizing: bool = False, codes: Any = None) -> None:
+        self.owner = owner
+        self.entries: dict[str, Entry] = {} if entries is None else entries
+        self.reloads: dict[str, Origin | None] = {} if reloads is None else reloads
+        self.phase = phase
+        #: The phase when everything was last checked (a full mark or a poll): a change
+        #: found without a date happened between it and ``phase`` (see ``set_phase``).
+        self.since = since
+        self.markers: list[tuple[str, int]] = [] if markers is None else markers
+        self.finalizing = finalizing
+        #: Returns the code objects of the owner's own functions (test, fixtures), for
+        #: ``static_origin``; called only when a finding lacks an origin.
+        self.codes = codes
 
 
-@dataclass
+
 class InternalError:
-    component: str
-    message: str
-    traceback: str
+    __slots__ = ("component", "message", "traceback")
+
+    def __init__(self, component: str, message: str, traceback: str) -> None:
+        self.component = component
+        self.message = message
+        self.traceback = traceback
 
 
 class Collector:

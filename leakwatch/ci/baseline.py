@@ -9,7 +9,6 @@ findings whose id is not in it, and the summary says what was fixed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,19 @@ FORMAT = "leakwatch-baseline/1"
 OPTION = "--leakwatch-baseline"
 
 
-@dataclass
 class Comparison:
-    """Known (in the baseline and seen), new (seen, not in it), fixed (in it, not seen)."""
+    """Known (in the baseline and seen), new (seen, not in it), fixed (in it, not seen).
 
-    known: list[str] = field(default_factory=list)
-    new: list[str] = field(default_factory=list)
-    fixed: list[str] = field(default_factory=list)
+    Plain and slotted, not a dataclass: defined at every enabled start-up (a dataclass costs ~0.3 ms).
+    """
+
+    __slots__ = ("known", "new", "fixed")
+
+    def __init__(self, known: list[str] | None = None, new: list[str] | None = None,
+                 fixed: list[str] | None = None) -> None:
+        self.known: list[str] = [] if known is None else known
+        self.new: list[str] = [] if new is None else new
+        self.fixed: list[str] = [] if fixed is None else fixed
 
     def line(self) -> str:
         return (f"leakwatch baseline: {len(self.known)} known, {len(self.new)} new, "

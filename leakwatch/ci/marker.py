@@ -10,7 +10,6 @@ a suppression would otherwise silently suppress nothing.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -20,10 +19,17 @@ from ..findings import KINDS, Finding
 MARKER = "leakwatch"
 
 
-@dataclass
 class Rule:
-    skip: bool = False
-    allow: list[str] = field(default_factory=list)
+    """The merged ``leakwatch`` markers of one test.
+
+    Plain and slotted, not a dataclass: defined at every enabled start-up (a dataclass costs ~0.3 ms).
+    """
+
+    __slots__ = ("skip", "allow")
+
+    def __init__(self, skip: bool = False, allow: list[str] | None = None) -> None:
+        self.skip = skip
+        self.allow: list[str] = [] if allow is None else allow
 
     def drops(self, finding: Finding) -> bool:
         if self.skip:
