@@ -568,17 +568,15 @@ class SlotProbe:
     def poll(self) -> list[Change]:
         out: list[Change] = []
         values, states = self._values, self._states
-        if self._same_reads is not None and self._same_reads(
+        # Whether every slot reads as at the last poll: one C call where it was built (the
+        # Python reads then run only when something moved), else the reads and a comparison.
+        now: list[Any] | None = None
+        if self._same_reads is None or not self._same_reads(
                 self._sources, self._codes, self._expected, self._expected_states):
-            # Every slot reads as at the last poll (one C call): nothing to report.
-            self._undated = None
-            if self._phases:
-                self._phases = {}
-                self._mark_values = list(values)
-                self._mark_states = list(states)
-            return out
-        now = self._read_all()
-        if self._unchanged(now, values, states):
+            now = self._read_all()
+            if self._unchanged(now, values, states):
+                now = None
+        if now is None:
             self._undated = None
             if self._phases:
                 self._phases = {}
