@@ -30,7 +30,11 @@ def test_phase_setup_call_teardown(app_suite: Suite) -> None:
     """}).run()
     run.result.assert_outcomes(passed=3)
     assert run.find("instance-attribute", "app.runner.settings.debug")[0]["phase"] == "setup"
-    assert run.find("env", "TEARDOWN_VAR")[0]["phase"] == "teardown"
+    teardown = run.find("env", "TEARDOWN_VAR")[0]
+    assert teardown["phase"] == "teardown"
+    # The fixture's code runs below pytest's hook calls: the origin walk, which stops at the
+    # first of them (interceptors.caller_origin), still finds the line.
+    assert (teardown["origin"]["line"], teardown["origin"]["function"]) == (14, "leaky_teardown")
     assert run.find("container", "app.runner.HANDLERS")[0]["phase"] == "call"
 
 

@@ -213,23 +213,3 @@ def test_origin_walk_stops_at_the_hook_call() -> None:
     found = seen[1]
     assert isinstance(found, interceptors.Origin) and found.function == "lwtest_hook"
     assert found.file == __file__
-
-
-def test_env_write_in_a_fixture_teardown_keeps_its_origin(app_suite: Suite) -> None:
-    # The user's fixture code runs below pytest's hook calls: the shorter walk finds it.
-    run = app_suite.files(**{"test_teardown_env.py": """
-        import os
-        import pytest
-
-        @pytest.fixture
-        def sets_on_the_way_out():
-            yield
-            os.environ["APP_LEFT_BY_TEARDOWN"] = "1"
-
-        def test_uses(sets_on_the_way_out):
-            pass
-    """}).run()
-    run.result.assert_outcomes(passed=1)
-    found = run.find("env", "APP_LEFT_BY_TEARDOWN", "test_uses")
-    assert found and found[0]["origin"]["line"] == 8, found
-    assert found[0]["origin"]["function"] == "sets_on_the_way_out"
