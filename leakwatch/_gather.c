@@ -30,6 +30,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <locale.h>
 #endif
 
 #define PREFETCH_AHEAD 8
@@ -89,6 +90,111 @@ words_changed(PyObject *self, PyObject *args)
 done:
     PyBuffer_Release(&addr_buf);
     PyBuffer_Release(&seen_buf);
+    return out;
+}
+
+PyDoc_STRVAR(bump_tag_doc,
+"bump_tag(d, offset) -> int\n\n"
+"The process-wide dict version counter now (versions.VersionTags.marker): write the\n"
+"private dict d (its key 0 flips between True and False, so that every call is a\n"
+"modification) and read the 8-byte word at id(d) + offset, its version tag. No\n"
+"allocation and no Python frame: this runs at every test's phase boundaries.");
+
+static PyObject *
+bump_tag(PyObject *self, PyObject *args)
+{
+    PyObject *dict, *key, *now;
+    Py_ssize_t offset;
+    uint64_t word;
+
+    if (!PyArg_ParseTuple(args, "O!n:bump_tag", &PyDict_Type, &dict, &offset)) {
+        return NULL;
+    }
+    key = PyLong_FromLong(0);  /* a small int: cached, no allocation */
+    if (key == NULL) {
+        return NULL;
+    }
+    now = PyDict_GetItemWithError(dict, key);
+    if (now == NULL && PyErr_Occurred()) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    if (PyDict_SetItem(dict, key, now == Py_True ? Py_False : Py_True) < 0) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    Py_DECREF(key);
+    memcpy(&word, (const char *)dict + offset, 8);
+    return PyLong_FromUnsignedLongLong(word);
+}
+
+PyDoc_STRVAR(log_hits_doc,
+"log_hits(log, start, index, n) -> list[int]\n\n"
+"The dict watcher's log read from start (versions._WatchBatch.changed): for each address\n"
+"in log[start:] that index maps to a position (0 <= position < n), that position; each\n"
+"once, in increasing order. Addresses index does not hold are other batches' dicts.");
+
+static PyObject *
+log_hits(PyObject *self, PyObject *args)
+{
+    PyObject *log, *index, *out = NULL;
+    Py_ssize_t start, n, size, hits = 0;
+    unsigned char *seen;
+
+    if (!PyArg_ParseTuple(args, "O!nO!n:log_hits", &PyList_Type, &log, &start, &PyDict_Type, &index,
+                          &n)) {
+        return NULL;
+    }
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "n must not be negative");
+        return NULL;
+    }
+    size = PyList_GET_SIZE(log);
+    if (start < 0) {
+        start = 0;
+    }
+    seen = (unsigned char *)PyMem_Calloc(n > 0 ? (size_t)n : 1, 1);
+    if (seen == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = start; i < size; i++) {
+        PyObject *position = PyDict_GetItemWithError(index, PyList_GET_ITEM(log, i));
+        Py_ssize_t at;
+        if (position == NULL) {
+            if (PyErr_Occurred()) {
+                goto done;
+            }
+            continue;
+        }
+        at = PyLong_AsSsize_t(position);
+        if (at == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+        if (at < 0 || at >= n) {
+            PyErr_SetString(PyExc_ValueError, "index positions must be in range(n)");
+            goto done;
+        }
+        if (!seen[at]) {
+            seen[at] = 1;
+            hits++;
+        }
+    }
+    out = PyList_New(hits);
+    if (out == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t at = 0, k = 0; k < hits; at++) {
+        if (seen[at]) {
+            PyObject *item = PyLong_FromSsize_t(at);
+            if (item == NULL) {
+                Py_CLEAR(out);
+                goto done;
+            }
+            PyList_SET_ITEM(out, k++, item);
+        }
+    }
+done:
+    PyMem_Free(seen);
     return out;
 }
 
@@ -259,6 +365,50 @@ native_has_children(PyObject *self, PyObject *unused)
     }
     Py_RETURN_NONE;
 }
+
+PyDoc_STRVAR(locale_names_doc,
+"locale_names(categories) -> tuple[str, ...]\n\n"
+"Each category's locale name, as _locale.setlocale(category, None) gives it (decoded the\n"
+"same way), in one call: surfaces._locale asks for three categories per test.");
+
+static PyObject *
+locale_names(PyObject *self, PyObject *categories)
+{
+    PyObject *out;
+    Py_ssize_t n;
+
+    if (!PyTuple_CheckExact(categories)) {
+        PyErr_SetString(PyExc_TypeError, "categories must be a tuple of ints");
+        return NULL;
+    }
+    n = PyTuple_GET_SIZE(categories);
+    out = PyTuple_New(n);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long category = PyLong_AsLong(PyTuple_GET_ITEM(categories, i));
+        const char *name;
+        PyObject *text;
+        if (category == -1 && PyErr_Occurred()) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        name = setlocale((int)category, NULL);
+        if (name == NULL) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_ValueError, "unsupported locale setting");  /* as _locale */
+            return NULL;
+        }
+        text = PyUnicode_DecodeLocale(name, NULL);
+        if (text == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, text);
+    }
+    return out;
+}
 #endif
 
 PyDoc_STRVAR(same_reads_doc,
@@ -350,10 +500,13 @@ same_reads(PyObject *self, PyObject *args)
 static PyMethodDef gather_methods[] = {
     {"words_changed", words_changed, METH_VARARGS, words_changed_doc},
     {"same_reads", same_reads, METH_VARARGS, same_reads_doc},
+    {"bump_tag", bump_tag, METH_VARARGS, bump_tag_doc},
+    {"log_hits", log_hits, METH_VARARGS, log_hits_doc},
 #ifndef _WIN32
     {"getcwd", native_getcwd, METH_NOARGS, getcwd_doc},
     {"umask", native_umask, METH_NOARGS, umask_doc},
     {"has_children", native_has_children, METH_NOARGS, has_children_doc},
+    {"locale_names", locale_names, METH_O, locale_names_doc},
 #endif
 #if PY_VERSION_HEX >= 0x030C0000
     {"add_watcher", add_watcher, METH_O,

@@ -7,7 +7,7 @@ be kept for the whole session without keeping user objects alive.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .kinds import (  # re-exported: the probe API imports them from here
@@ -25,27 +25,77 @@ __all__ = ["INFO", "KIND_ORDER", "KINDS", "LEAK", "SEVERITIES", "SEVERITY_ORDER"
            "Finding", "Origin", "Owner", "register_kind"]
 
 
-@dataclass(frozen=True)
 class Origin:
-    """Where a change was made: a source line, and the function it is in."""
+    """Where a change was made: a source line, and the function it is in.
 
-    file: str
-    line: int
-    function: str | None = None
+    A plain slotted class that compares and hashes by its fields, as the frozen dataclass
+    it was did: one is made for every recorded write, and defining a dataclass at every
+    enabled start-up costs more than this whole module otherwise does.
+    """
+
+    __slots__ = ("file", "line", "function")
+
+    def __init__(self, file: str, line: int, function: str | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.function = function
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.file, self.line, self.function)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Origin:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Origin(file={self.file!r}, line={self.line!r}, function={self.function!r})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "function": self.function}
 
     def short(self) -> str:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True)
 class Owner:
-    """Who is responsible: a test (by nodeid) or a fixture (by scope and location)."""
+    """Who is responsible: a test (by nodeid) or a fixture (by scope and location).
 
-    type: str  # "test" | "fixture"
-    name: str  # nodeid for a test, fixture name for a fixture
-    scope: str = "function"
-    location: str | None = None  # fixture definition "file:line"
-    node: str | None = None  # for a fixture: the nodeid of the node it belongs to
+    Made for every test: a plain slotted class comparing and hashing by its fields (the
+    report groups findings by owner), like :class:`Origin`.
+    """
+
+    __slots__ = ("type", "name", "scope", "location", "node")
+
+    def __init__(self, type: str, name: str, scope: str = "function",  # noqa: A002
+                 location: str | None = None, node: str | None = None) -> None:
+        self.type = type  # "test" | "fixture"
+        self.name = name  # nodeid for a test, fixture name for a fixture
+        self.scope = scope
+        self.location = location  # fixture definition "file:line"
+        self.node = node  # for a fixture: the nodeid of the node it belongs to
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.type, self.name, self.scope, self.location, self.node)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Owner:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Owner(type={self.type!r}, name={self.name!r}, scope={self.scope!r}, "
+                f"location={self.location!r}, node={self.node!r})")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "scope": self.scope,
+                "location": self.location, "node": self.node}
 
     def label(self) -> str:
         if self.type == "test":
@@ -92,14 +142,14 @@ class Finding:
         out = {
             "id": self.id,
             "test": self.test,
-            "owner": {k: v for k, v in asdict(self.owner).items()},
+            "owner": self.owner.as_dict(),
             "kind": self.kind,
             "subject": self.subject,
             "severity": self.severity,
             "phase": self.phase,
             "change": self.change,
             "detail": self.detail,
-            "origin": asdict(self.origin) if self.origin else None,
+            "origin": self.origin.as_dict() if self.origin else None,
             "critical": self.critical,
         }
         if self.restored is not None:

@@ -83,14 +83,19 @@ active_dict_patches: dict[int, tuple[PatchRecord, Any]] = {}
 
 
 class EnvWrite:
-    """The last write (or delete) of one env key: where, by whom, and the value's digest."""
+    """The last write (or delete) of one env key: where, by whom, and the value written.
 
-    __slots__ = ("origin", "digest", "started_by")
+    The value itself, not its digest: hashing every write (pytest's monkeypatch writes
+    several per test) cost more than the rest of the record. It stays in this object, in
+    memory; what leaves this module is a digest (:func:`digest`) or a mask.
+    """
 
-    def __init__(self, origin: Origin | None, digest: str | None,
+    __slots__ = ("origin", "value", "started_by")
+
+    def __init__(self, origin: Origin | None, value: str | None,
                  started_by: tuple[str, str] | None) -> None:
         self.origin = origin
-        self.digest = digest  # None: the key was deleted
+        self.value = value  # None: the key was deleted (or the value was not a str)
         self.started_by = started_by
 
 
@@ -367,11 +372,10 @@ def _env_write(key: Any, value: Any) -> None:
     if type(key) is not str:
         return
     origin = caller_origin(skip_pytest=True)
-    new = digest(value)
-    env_writes[key] = EnvWrite(origin, new, _started_by())
+    env_writes[key] = EnvWrite(origin, value if type(value) is str else None, _started_by())
     reads = env_reads.get(key)
     if reads:
-        _notify("on_env_write", key, new, origin, dict(reads))
+        _notify("on_env_write", key, digest(value), origin, dict(reads))
 
 
 def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -397,9 +401,13 @@ def _env_delitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
 def env_origin(key: str, value: Any) -> EnvWrite | None:
     """The recorded write that left ``key`` at ``value`` (a str, or not a str for deleted)."""
     record = env_writes.get(key)
-    if record is None or record.digest != digest(value):
+    if record is None:
         return None
-    return record
+    written = record.value
+    if type(value) is not str:
+        return record if written is None else None
+    # Exact str against exact str (or None): builtin comparison, no user __eq__.
+    return record if written is not None and written == value else None
 
 
 # -- pytest.MonkeyPatch made by hand -------------------------------------------------

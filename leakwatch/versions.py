@@ -18,6 +18,7 @@ import operator
 import sys
 import weakref
 from array import array
+from collections.abc import Callable
 from itertools import compress
 from typing import Any, Protocol
 
@@ -226,7 +227,7 @@ class VersionTags:
 
     def __init__(self) -> None:
         self._offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)
-        self._probe: dict[int, int] = {}
+        self._probe: dict[int, Any] = {}
         if not self._works():
             raise RuntimeError("dict version tags are not available")
         self._raw_ok = self._raw_works()
@@ -234,6 +235,8 @@ class VersionTags:
         self._words: memoryview | None = _raw_words() if self._raw_ok else None
         #: Use the C scan when it was built (tests turn it off to compare both).
         self.native = _gather is not None
+        #: The C marker (``_gather.bump_tag``), checked here against the Python one.
+        self._bump: Callable[[dict[int, Any], int], int] | None = self._native_bump()
 
     def _raw_works(self) -> bool:
         """The memoryview read gives the same tag as ctypes, before and after a write."""
@@ -248,6 +251,23 @@ class VersionTags:
             return bool(first and words[word] == self._cell(d).value)
         except Exception:
             return False
+
+    def _native_bump(self) -> Callable[[dict[int, Any], int], int] | None:
+        """``_gather.bump_tag`` when it was built and moves the counter as a write does:
+        each call reads more than the last, and less than a write made after it."""
+        if _gather is None or not hasattr(_gather, "bump_tag"):
+            return None
+        bump = _gather.bump_tag
+        try:
+            first = bump(self._probe, self._offset)
+            second = bump(self._probe, self._offset)
+            other: dict[str, int] = {}
+            other["x"] = 1
+            if first < second < self._cell(other).value:
+                return bump
+        except Exception:
+            pass
+        return None
 
     def _cell(self, d: dict[Any, Any]) -> Any:
         return ctypes.c_uint64.from_address(id(d) + self._offset)
@@ -304,7 +324,13 @@ class VersionTags:
         return self._read(handle.addr)
 
     def marker(self) -> int:
-        """The process-wide version counter now: mutate a private dict, read its tag."""
+        """The process-wide version counter now: mutate a private dict, read its tag.
+
+        Three times per test (begin, and each phase boundary): one C call where
+        ``_gather`` was built (``bump_tag``), else the same write and read in Python.
+        """
+        if self._bump is not None:
+            return self._bump(self._probe, self._offset)
         self._probe[0] = self._probe.get(0, 0) + 1
         return self._read(id(self._probe) + self._offset)  # the dict object never moves
 
@@ -412,6 +438,11 @@ def _install_watcher() -> tuple[int, list[int]]:
     return wid, log
 
 
+#: ``_gather.log_hits`` where it was built (tests set it to None to compare both).
+_log_hits: Callable[[list[int], int, dict[int, int], int], list[int]] | None = (
+    getattr(_gather, "log_hits", None) if _gather is not None else None)
+
+
 class _WatchBatch:
     """Changed indices from the watcher's log: O(changes), not O(watched).
 
@@ -420,10 +451,11 @@ class _WatchBatch:
     runs nest them) each read the log at their own pace.
     """
 
-    __slots__ = ("index", "pos", "__weakref__")
+    __slots__ = ("index", "pos", "size", "__weakref__")
 
     def __init__(self, handles: list[_Tag]) -> None:
         self.index = {id(h.dict): i for i, h in enumerate(handles)}
+        self.size = len(handles)
         self.pos = _watcher["base"] + len(_watcher["log"])
         _watcher["batches"].add(self)
 
@@ -437,11 +469,14 @@ class _WatchBatch:
             self.pos = end
             return list(range(len(self.index)))
         index = self.index
-        hits = {index[a] for a in log[self.pos - base:] if a in index}
+        if _log_hits is not None:  # in C (leakwatch/_gather.c): no set, no Python loop
+            hits = _log_hits(log, self.pos - base, index, self.size)
+        else:
+            hits = sorted({index[a] for a in log[self.pos - base:] if a in index})
         self.pos = end
         if len(log) > 4096:
             _trim()
-        return sorted(hits)
+        return hits
 
     def sync(self, indices: list[int]) -> None:
         return None

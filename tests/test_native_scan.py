@@ -84,6 +84,73 @@ def test_the_dict_watcher_callback_is_the_c_one_and_logs_writes() -> None:
     assert batch.changed() == []
 
 
+def test_the_c_marker_moves_as_the_python_one_does() -> None:
+    """bump_tag is the marker the core uses: each reading is later than the last, earlier
+    than any write made after it, and later than any write made before it."""
+    core = versions.VersionTags()
+    assert core._bump is not None
+    d: dict[str, int] = {}
+    first = core.marker()
+    d["x"] = 1
+    after_write = core._read(id(d) + core._offset)
+    second = core.marker()
+    assert first < after_write < second
+    core._bump = None  # the Python marker reads the same counter
+    third = core.marker()
+    assert second < third
+    core._bump = versions._gather.bump_tag
+    assert third < core.marker()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="dict watchers are 3.12+")
+def test_log_hits_answers_as_the_python_log_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher batch's C read of the log (each watched dict once, in order, other
+    batches' dicts and a shared dict handled) against the Python set comprehension."""
+    core = versions.DictWatchers()
+    rng = random.Random(3)
+    dicts: list[dict[str, int]] = [{} for _ in range(40)]
+    others: list[dict[str, int]] = [{} for _ in range(10)]
+    handles = [core.add(d) for d in dicts] + [core.add(dicts[5])]  # one dict twice
+    other_batch = core.batch([core.add(d) for d in others])
+    native, pure = core.batch(handles), core.batch(handles)
+    for round_ in range(30):
+        for _ in range(rng.randrange(0, 12)):
+            rng.choice(dicts + others)[f"k{round_}"] = round_
+        got = native.changed()
+        monkeypatch.setattr(versions, "_log_hits", None)
+        want = pure.changed()
+        monkeypatch.undo()
+        assert got == want
+        assert got == sorted(set(got))
+        other_batch.changed()
+    assert versions._gather.log_hits([1, 2, 1, 3], 1, {1: 0, 3: 2}, 3) == [0, 2]
+    with pytest.raises(ValueError):
+        versions._gather.log_hits([1], 0, {1: 5}, 3)  # a position out of range: no stray write
+
+
+def test_the_c_locale_read_answers_as_the_python_one() -> None:
+    import locale
+
+    from leakwatch.breadth import surfaces
+
+    read = surfaces._native_locale()
+    assert read is not None
+    assert read() == surfaces._locale()
+    before = locale.setlocale(locale.LC_TIME)
+    other = "C" if before != "C" else "C.UTF-8"
+    try:
+        locale.setlocale(locale.LC_TIME, other)
+    except locale.Error:
+        pytest.skip(f"locale {other} is not available")
+    try:
+        assert read() == surfaces._locale() and read()[2] == other
+    finally:
+        locale.setlocale(locale.LC_TIME, before)
+    assert read() == surfaces._locale()
+    slots = {s.subject: s.read for s in surfaces.process_slots(True)}
+    assert slots["locale.setlocale()"] is not surfaces._locale  # the C one is in use
+
+
 PURE = """
 import sys
 sys.modules["leakwatch._gather"] = None  # as if it had not been built
@@ -93,6 +160,8 @@ from leakwatch.breadth import surfaces
 reads = {s.subject: s.read for s in surfaces.process_slots(True)}
 assert reads["os.getcwd()"] is surfaces._cwd and reads["os.umask()"] is surfaces._umask
 assert reads["child processes"] is surfaces._children
+assert reads["locale.setlocale()"] is surfaces._locale and surfaces._native_locale() is None
+assert versions._log_hits is None and versions.VersionTags()._bump is None
 core = versions.best_core()
 watched = {}
 batch = core.batch([core.add(watched)])

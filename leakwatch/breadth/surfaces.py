@@ -11,6 +11,7 @@ into one subject per signal only when something changed.
 from __future__ import annotations
 
 import faulthandler
+import functools
 import operator
 import os
 import signal
@@ -80,6 +81,19 @@ def _locale() -> Any:
     import _locale as c_locale
 
     return tuple(map(c_locale.setlocale, _LOCALE_CATEGORIES, _NO_LOCALE))
+
+
+def _native_locale() -> Callable[[], Any] | None:
+    """``_gather.locale_names`` for these categories (one C call per poll, no import
+    statement run), where it was built and answers as :func:`_locale` does."""
+    names = getattr(_native, "locale_names", None) if _native is not None else None
+    if names is None:
+        return None
+    read = functools.partial(names, _LOCALE_CATEGORIES)
+    try:
+        return read if read() == _locale() else None
+    except Exception:
+        return None
 
 
 def _set_locale(before: Any) -> None:
@@ -345,7 +359,8 @@ def process_slots(pytest_restores_warnings: bool,
     slots += [
         Slot("socket.getdefaulttimeout()", "socket-timeout", _socket_timeout, "eq",
              _set_socket_timeout, _describe_value),
-        Slot("locale.setlocale()", "locale", _locale, "eq", _set_locale, _describe_value),
+        Slot("locale.setlocale()", "locale", _native_locale() or _locale, "eq", _set_locale,
+             _describe_value),
         Slot("time.tzname", "timezone", _timezone, "eq", _tzset, _describe_value),
         Slot("decimal.getcontext()", "decimal", _decimal, "eq", _set_decimal, _describe_value),
         Slot("sys.getrecursionlimit()", "recursion-limit", sys.getrecursionlimit, "eq",
