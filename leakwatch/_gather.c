@@ -128,6 +128,38 @@ bump_tag(PyObject *self, PyObject *args)
     return PyLong_FromUnsignedLongLong(word);
 }
 
+PyDoc_STRVAR(dict_same_doc,
+"dict_same(d, snapshot) -> bool\n\n"
+"Whether the exact dicts d and snapshot hold the same key objects, in the same order,\n"
+"bound to the same value objects: identity only (no key is hashed or compared, so no\n"
+"user __eq__ or __hash__ runs), and no copy is made. graph._diff_dict asks it first: a\n"
+"watched dict that a test wrote and put back (monkeypatch, patch) is then not copied.\n"
+"False only says \"look closer\" (a key moved to the end after a delete reads as False).");
+
+static PyObject *
+dict_same(PyObject *self, PyObject *args)
+{
+    PyObject *d, *snapshot;
+    Py_ssize_t i = 0, j = 0;
+    PyObject *k1, *v1, *k2, *v2;
+
+    if (!PyArg_ParseTuple(args, "O!O!:dict_same", &PyDict_Type, &d, &PyDict_Type, &snapshot)) {
+        return NULL;
+    }
+    if (!PyDict_CheckExact(d) || !PyDict_CheckExact(snapshot)) {
+        Py_RETURN_FALSE;
+    }
+    if (PyDict_GET_SIZE(d) != PyDict_GET_SIZE(snapshot)) {
+        Py_RETURN_FALSE;
+    }
+    while (PyDict_Next(d, &i, &k1, &v1)) {
+        if (!PyDict_Next(snapshot, &j, &k2, &v2) || k1 != k2 || v1 != v2) {
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
 PyDoc_STRVAR(log_hits_doc,
 "log_hits(log, start, index, n) -> list[int]\n\n"
 "The dict watcher's log read from start (versions._WatchBatch.changed): for each address\n"
@@ -502,6 +534,7 @@ static PyMethodDef gather_methods[] = {
     {"same_reads", same_reads, METH_VARARGS, same_reads_doc},
     {"bump_tag", bump_tag, METH_VARARGS, bump_tag_doc},
     {"log_hits", log_hits, METH_VARARGS, log_hits_doc},
+    {"dict_same", dict_same, METH_VARARGS, dict_same_doc},
 #ifndef _WIN32
     {"getcwd", native_getcwd, METH_NOARGS, getcwd_doc},
     {"umask", native_umask, METH_NOARGS, umask_doc},

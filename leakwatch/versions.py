@@ -438,6 +438,11 @@ def _install_watcher() -> tuple[int, list[int]]:
     return wid, log
 
 
+#: ``_gather.dict_same`` where it was built: whether a dict still holds its snapshot's keys
+#: and values, by identity, without a copy (graph._diff_dict; None: the Python diff).
+dict_same: Callable[[dict[Any, Any], dict[Any, Any]], bool] | None = (
+    getattr(_gather, "dict_same", None) if _gather is not None else None)
+
 #: ``_gather.log_hits`` where it was built (tests set it to None to compare both).
 _log_hits: Callable[[list[int], int, dict[int, int], int], list[int]] | None = (
     getattr(_gather, "log_hits", None) if _gather is not None else None)
@@ -521,7 +526,10 @@ class DictWatchers(VersionTags):
 
     def add(self, d: dict[Any, Any]) -> _Tag:
         self._watch(self.wid, d)
-        return super().add(d)
+        addr = id(d) + self._offset  # VersionTags.add, inlined: once per node at start-up
+        words = self._words
+        return _Tag(d, addr, words[addr >> 3] if words is not None and addr < _RAW_LIMIT
+                    else self._read(addr))
 
     def batch(self, handles: list[_Tag], previous: Any = None) -> _WatchBatch:  # type: ignore[override]
         batch = _WatchBatch(handles)

@@ -128,6 +128,38 @@ def test_log_hits_answers_as_the_python_log_read(monkeypatch: pytest.MonkeyPatch
         versions._gather.log_hits([1], 0, {1: 5}, 3)  # a position out of range: no stray write
 
 
+def test_dict_same_is_an_identity_check_that_runs_no_user_code() -> None:
+    """True only for the same key and value objects in the same order; an equal value that
+    is another object, a moved key, a subclass: False (the Python diff then looks)."""
+    same = versions._gather.dict_same
+
+    class Loud:
+        def __eq__(self, other: object) -> bool:
+            raise AssertionError("__eq__ ran")
+
+        def __hash__(self) -> int:
+            return 1
+
+    key, value = Loud(), Loud()
+    d: dict[Any, Any] = {"a": 1, key: value, "b": [1]}
+    snap = dict.copy(d)
+    assert same(d, snap)
+    d["b"] = [1]  # equal, not the same object
+    assert not same(d, snap)
+    d["b"] = snap["b"]
+    assert same(d, snap)
+    del d["a"]
+    d["a"] = 1  # the same objects, another order
+    assert not same(d, snap)
+    assert not same({"a": 1}, {"a": 1, "b": 2})
+
+    class Sub(dict):  # type: ignore[type-arg]
+        pass
+
+    assert not same(Sub(snap), snap)
+    assert versions.dict_same is same
+
+
 def test_the_c_locale_read_answers_as_the_python_one() -> None:
     import locale
 
@@ -162,6 +194,7 @@ assert reads["os.getcwd()"] is surfaces._cwd and reads["os.umask()"] is surfaces
 assert reads["child processes"] is surfaces._children
 assert reads["locale.setlocale()"] is surfaces._locale and surfaces._native_locale() is None
 assert versions._log_hits is None and versions.VersionTags()._bump is None
+assert versions.dict_same is None
 core = versions.best_core()
 watched = {}
 batch = core.batch([core.add(watched)])

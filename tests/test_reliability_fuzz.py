@@ -8,6 +8,7 @@ Every object here is a ``Spy``: each protocol a careless fingerprint could call
 
 from __future__ import annotations
 
+import sys
 import types
 from typing import Any
 from unittest import mock
@@ -20,7 +21,7 @@ from leakwatch import safe, versions
 from leakwatch.changes import MISSING
 from leakwatch.graph import WatchGraph
 from leakwatch.ignore import IgnoreRules
-from leakwatch.versions import CopyCompare, VersionTags
+from leakwatch.versions import CopyCompare, DictWatchers, VersionTags
 
 CALLS: list[str] = []
 
@@ -189,20 +190,26 @@ def _apply(ns: dict[str, Any], ops: list[tuple[str, str, str, str]]) -> None:
             container.pop(key, None)
 
 
+_WATCHER_CORES = [(DictWatchers, True), (DictWatchers, False)] if sys.version_info >= (3, 12) else []
+
+
 @pytest.mark.parametrize("core,native", [(VersionTags, True), (VersionTags, False),
-                                         (CopyCompare, False)])
+                                         (CopyCompare, False), *_WATCHER_CORES])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rounds=st.lists(st.lists(op, max_size=8), min_size=1, max_size=3))
 def test_graph_poll_equals_naive_identity_diff(core: Any, native: bool,
                                                rounds: list[list[tuple[str, str, str, str]]]
                                                ) -> None:
-    """``native``: the C scan of tags and list lengths (leakwatch/_gather.c) when it was
-    built; False: the pure-Python reads. Both must match the naive oracle."""
+    """``native``: the C scan of tags and list lengths, the C dict identity check and the
+    C read of the watcher's log (leakwatch/_gather.c) when it was built; False: the
+    pure-Python reads. Both must match the naive oracle."""
     if native and versions._gather is None:
         pytest.skip("the C accelerator was not built here")
     CALLS.clear()
     mod, ns = _build()
-    with mock.patch.object(versions, "_gather", versions._gather if native else None):
+    accelerated = {"_gather": versions._gather, "dict_same": versions.dict_same,
+                   "_log_hits": versions._log_hits}
+    with mock.patch.multiple(versions, **(accelerated if native else dict.fromkeys(accelerated))):
         graph = WatchGraph(core(), IgnoreRules(), 2)
         graph.add_module("lwfuzz_mod", mod)
         for ops in rounds:
