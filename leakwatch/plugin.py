@@ -59,8 +59,45 @@ GATE: pytest.StashKey[Gate] = pytest.StashKey()
 _EARLY = pytest.StashKey[Any]()
 
 
+class _Session:
+    """What the per-test hooks need, found by the config's id instead of through
+    ``config.stash`` (pytest's ``Stash.get`` is three Python calls, and the hooks asked
+    it seven times per test): the collector, and per-test facts computed once."""
+
+    __slots__ = ("config", "collector", "user_hooks", "known_fixtures", "item", "nodeid",
+                 "user_code")
+
+    def __init__(self, config: pytest.Config, collector: Collector) -> None:
+        self.config = config
+        self.collector = collector
+        self.user_hooks: bool | None = None  # see _user_hooks
+        #: FixtureDef -> whether it is code of the user's (asked for every test).
+        self.known_fixtures: dict[Any, bool] = {}
+        #: The running test, and whether code of the user's runs in its setup/teardown.
+        self.item: pytest.Item | None = None
+        self.nodeid = ""  # the running test's (pytest 9 builds item.nodeid at each access)
+        self.user_code = True
+
+
+#: id(config) -> its session state (the config is kept in it and checked: ids are reused).
+_SESSIONS: dict[int, _Session] = {}
+
+
+def _session(config: pytest.Config) -> _Session | None:
+    state = _SESSIONS.get(id(config))
+    return state if state is not None and state.config is config else None
+
+
 def _collector(config: pytest.Config) -> Collector | None:
-    return config.stash.get(COLLECTOR, None)
+    state = _SESSIONS.get(id(config))
+    if state is not None and state.config is config:
+        return state.collector
+    return None
+
+
+def _user_code(state: _Session, item: pytest.Item) -> bool:
+    """Whether code of the user's runs around ``item``'s call (computed at its start)."""
+    return state.user_code if state.item is item else True
 
 
 _BROKEN: set[str] = set()
@@ -158,6 +195,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         interceptors.unlisten(early)
     config.stash[COLLECTOR] = collector
+    _SESSIONS[id(config)] = _Session(config, collector)
     config.stash[GATE] = Gate(opts.fail)
     for module in _subplugins():
         register = getattr(module, "register", None)
@@ -184,6 +222,8 @@ def _startup_failed(config: pytest.Config, exc: BaseException) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if _session(config) is not None:
+        del _SESSIONS[id(config)]
     collector = config.stash.get(COLLECTOR, None)
     if collector is None:
         early = config.stash.get(_EARLY, None)
@@ -203,41 +243,47 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    collector = _collector(session.config)
-    if collector is not None:
-        collector.start()
+    state = _session(session.config)
+    if state is not None:
+        needed = True
+        with state.collector.guard("fixture"):
+            needed = _fixture_windows_needed(session, state)
+        pm = session.config.pluginmanager
+        if needed and not pm.has_plugin("leakwatch-fixtures"):
+            pm.register(_FixtureWindows(), "leakwatch-fixtures")
+        state.collector.start()
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
-    collector = _collector(item.config)
-    if collector is None:
+    state = _SESSIONS.get(id(item.config))
+    if state is None or state.config is not item.config:
         return (yield)
-    collector.begin_test(item.nodeid, functools.partial(_item_codes, item))
+    collector = state.collector
+    nodeid = item.nodeid
+    collector.begin_test(nodeid, functools.partial(_item_codes, item))
+    state.item, state.nodeid, state.user_code = item, nodeid, True
     try:  # the guard, inlined (per test)
-        item.stash[_USER_CODE] = _runs_user_fixtures(item)
+        state.user_code = _runs_user_fixtures(item, state)
     except Exception as exc:  # noqa: BLE001
         collector.record_error("phase", exc)
     try:
         return (yield)
     finally:
-        collector.end_test(item.nodeid)  # no-op unless the teardown hook did not close it
+        # No-op unless the teardown hook did not close it.
+        collector.end_test(state.nodeid if state.item is item else item.nodeid)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     # A plain impl, not a wrapper: nothing is needed after the call (cheaper per test).
-    collector = _collector(item.config)
-    if collector is not None:
-        collector.set_phase("call", item.stash.get(_USER_CODE, True))
+    state = _SESSIONS.get(id(item.config))
+    if state is not None and state.config is item.config:
+        state.collector.set_phase("call", _user_code(state, item))
 
 
-_USER_CODE = pytest.StashKey[bool]()
-_USER_HOOKS = pytest.StashKey[bool]()
-#: FixtureDef -> whether it is code of the user's (asked for every test).
-_USER_FIXTURES = pytest.StashKey[dict[Any, bool]]()
 _HOOKS_AROUND = ("pytest_runtest_setup", "pytest_runtest_teardown")
 
 
@@ -246,10 +292,10 @@ def _is_ours(module: str) -> bool:
         "_pytest", "pytest", "leakwatch")
 
 
-def _user_hooks(config: pytest.Config) -> bool:
+def _user_hooks(config: pytest.Config, state: _Session) -> bool:
     """Some plugin or conftest other than pytest's and ours implements the setup or
     teardown hook (computed once: every conftest is loaded by the first test)."""
-    cached = config.stash.get(_USER_HOOKS, None)
+    cached = state.user_hooks
     if cached is None:
         cached = False
         for name in _HOOKS_AROUND:
@@ -257,13 +303,19 @@ def _user_hooks(config: pytest.Config) -> bool:
                 module = getattr(impl.function, "__module__", None)
                 if type(module) is not str or not _is_ours(module):
                     cached = True
-        config.stash[_USER_HOOKS] = cached
+        state.user_hooks = cached
     return cached
 
 
 def _is_user_fixture(name: str, fixturedef: Any) -> bool:
     if fixturedef.scope != "function":
         return False  # wider fixtures have windows of their own
+    return _is_user_code(name, fixturedef)
+
+
+def _is_user_code(name: str, fixturedef: Any) -> bool:
+    """A fixture not of pytest's own (xunit ``setup_*`` and unittest ``setUp*`` ones,
+    which pytest makes, run the user's methods)."""
     func: Any = fixturedef.func
     if type(func) is types.MethodType:
         func = func.__func__
@@ -272,7 +324,7 @@ def _is_user_fixture(name: str, fixturedef: Any) -> bool:
         ("_xunit_setup", "_unittest_"))
 
 
-def _runs_user_fixtures(item: pytest.Item) -> bool:
+def _runs_user_fixtures(item: pytest.Item, state: _Session) -> bool:
     """Whether code of the user's runs in this test's setup or teardown.
 
     When only pytest's own function-scoped fixtures (``monkeypatch``, ``tmp_path``,
@@ -283,12 +335,12 @@ def _runs_user_fixtures(item: pytest.Item) -> bool:
     hooks that run inside the window (``pytest_runtest_logreport`` of a conftest, say)
     do not count: what they change is still this test's, dated ``call``.
     """
-    if type(item) is not pytest.Function or _user_hooks(item.config):
+    if type(item) is not pytest.Function or _user_hooks(item.config, state):
         return True
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return True
-    known = item.config.stash.setdefault(_USER_FIXTURES, {})
+    known = state.known_fixtures
     for name, defs in info.name2fixturedefs.items():
         for fixturedef in defs:  # FixtureDef hashes by identity
             user = known.get(fixturedef)
@@ -302,16 +354,17 @@ def _runs_user_fixtures(item: pytest.Item) -> bool:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
-    collector = _collector(item.config)
-    if collector is None:
+    state = _SESSIONS.get(id(item.config))
+    if state is None or state.config is not item.config:
         return (yield)
-    collector.set_phase("teardown", item.stash.get(_USER_CODE, True))
+    collector = state.collector
+    collector.set_phase("teardown", _user_code(state, item))
     try:
         return (yield)
     finally:
         # Close the test's window here, so its findings exist when the teardown
         # report is made (pytest_runtest_makereport: JUnit properties, sections).
-        collector.end_test(item.nodeid)
+        collector.end_test(state.nodeid if state.item is item else item.nodeid)
 
 
 def _item_codes(item: pytest.Item) -> list[types.CodeType]:
@@ -353,32 +406,69 @@ def _fixture_owner(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRe
                  nodeid if isinstance(nodeid, str) else None)
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-                         ) -> Generator[None, object, object]:
-    collector = _collector(request.config)
-    if collector is None or fixturedef.scope == "function":
-        return (yield)
-    key = id(fixturedef)
-    owner = None
-    with collector.guard("fixture"):
-        owner = _fixture_owner(fixturedef, request)
-    if owner is None:
-        return (yield)
-    collector.fixture_setup_begin(key, owner, functools.partial(_fixture_codes, fixturedef))
-    try:
-        return (yield)
-    finally:
-        collector.fixture_setup_end(key)
+class _FixtureWindows:
+    """Opens a window for each wider-scoped fixture (its setup, its teardown).
+
+    A plugin of its own, registered at the start of the test loop only when some test can
+    set up such a fixture (:func:`_fixture_windows_needed`): these hooks run for every
+    fixture of every test, function-scoped ones included, which a suite without a wider
+    fixture would pay for nothing.
+    """
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+                             ) -> Generator[None, object, object]:
+        collector = _collector(request.config)
+        if collector is None or fixturedef.scope == "function":
+            return (yield)
+        key = id(fixturedef)
+        owner = None
         with collector.guard("fixture"):
-            fixturedef.addfinalizer(functools.partial(collector.fixture_finalize_begin, key))
+            owner = _fixture_owner(fixturedef, request)
+        if owner is None:
+            return (yield)
+        collector.fixture_setup_begin(key, owner, functools.partial(_fixture_codes, fixturedef))
+        try:
+            return (yield)
+        finally:
+            collector.fixture_setup_end(key)
+            with collector.guard("fixture"):
+                fixturedef.addfinalizer(functools.partial(collector.fixture_finalize_begin, key))
+
+    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[Any],
+                                      request: pytest.FixtureRequest) -> None:
+        collector = _collector(request.config)
+        if collector is not None and fixturedef.scope != "function":
+            collector.fixture_finalize_end(id(fixturedef))
 
 
-def pytest_fixture_post_finalizer(fixturedef: pytest.FixtureDef[Any],
-                                  request: pytest.FixtureRequest) -> None:
-    collector = _collector(request.config)
-    if collector is not None and fixturedef.scope != "function":
-        collector.fixture_finalize_end(id(fixturedef))
+def _fixture_windows_needed(session: pytest.Session, state: _Session) -> bool:
+    """Whether any test of the session can set up a fixture wider than the function.
+
+    Yes when one is in a test's fixture closure (autouse and ``usefixtures`` included),
+    and whenever it cannot be ruled out: an item that is not a plain test function, a
+    conftest or plugin with setup/teardown hooks, or code of the user's that asks for
+    ``request`` (it could call ``request.getfixturevalue`` on a wider fixture). pytest's
+    own function-scoped fixtures asking for ``request`` (``tmp_path``) do not count.
+    """
+    if _user_hooks(session.config, state):
+        return True
+    known: dict[Any, bool] = {}
+    for item in session.items:
+        if type(item) is not pytest.Function:
+            return True
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or "request" in info.argnames:
+            return True
+        for name, defs in info.name2fixturedefs.items():
+            for fixturedef in defs:
+                needs = known.get(fixturedef)
+                if needs is None:
+                    needs = known[fixturedef] = fixturedef.scope != "function" or (
+                        "request" in fixturedef.argnames and _is_user_code(name, fixturedef))
+                if needs:
+                    return True
+    return False
 
 
 @pytest.hookimpl(trylast=True)

@@ -156,3 +156,84 @@ def test_tests_list_outcomes_with_and_without_the_terminal_reporter(suite: Suite
         "test_setup_error": ("failed", 25), "test_teardown_error": ("failed", 27),
     }
     assert [t["nodeid"].rpartition("::")[2] for t in run.report["tests"]][:2] == ["test_passes", "test_fails"]
+
+
+FIXTURE_HOOKS = """
+    import json
+
+    def pytest_sessionfinish(session):
+        pm = session.config.pluginmanager
+        impls = pm.hook.pytest_fixture_setup.get_hookimpls()
+        with open("fixture_hooks.json", "w") as fh:
+            json.dump([pm.get_name(i.plugin) or "" for i in impls], fh)
+"""
+
+
+def _fixture_hooks(suite: Suite) -> list[str]:
+    names = json.loads((suite.pytester.path / "fixture_hooks.json").read_text())
+    return [n for n in names if "leakwatch" in n]
+
+
+def test_fixture_hooks_only_where_a_wider_fixture_can_run(app_suite: Suite) -> None:
+    """Fixture hooks run for every fixture of every test: a suite whose tests use only
+    function-scoped fixtures (monkeypatch) runs none of leakwatch's; one module fixture,
+    and they are there (its window still owns what it changes)."""
+    run = app_suite.files(**{"conftest.py": FIXTURE_HOOKS, "test_plain.py": """
+        from app import runner
+
+        def test_one(monkeypatch):
+            monkeypatch.setattr(runner, "log_event", lambda m: None)
+    """}).run()
+    run.result.assert_outcomes(passed=1)
+    assert run.leaks == [] and _fixture_hooks(app_suite) == []
+
+    run = app_suite.files(**{"test_plain.py": """
+        import pytest
+        from app import runner
+
+        @pytest.fixture(scope="module")
+        def debug_on():
+            runner.settings.debug = True
+
+        def test_one(debug_on):
+            assert runner.settings.debug
+    """}).run()
+    run.result.assert_outcomes(passed=1)
+    assert _fixture_hooks(app_suite) == ["leakwatch-fixtures"]
+    [leak] = run.find(subject="app.runner.settings.debug")
+    assert leak["owner"]["type"] == "fixture" and leak["owner"]["name"] == "debug_on"
+
+
+def test_a_wider_fixture_asked_for_at_run_time_keeps_its_window(app_suite: Suite) -> None:
+    """``request.getfixturevalue`` can set up a module fixture no closure names: a test
+    asking for ``request`` keeps the fixture hooks, so the fixture that puts things back
+    at its teardown is no test's leak, and one that does not is the fixture's own."""
+    run = app_suite.files(**{"conftest.py": FIXTURE_HOOKS, "test_dynamic.py": """
+        import pytest
+        from app import runner
+
+        @pytest.fixture(scope="module")
+        def debug_on():
+            runner.settings.debug = True
+            yield
+            runner.settings.debug = False
+
+        @pytest.fixture(scope="module")
+        def handler_added():
+            runner.HANDLERS.append("h")
+
+        def test_restores(request):
+            request.getfixturevalue("debug_on")
+            assert runner.settings.debug
+
+        def test_leaves(request):
+            request.getfixturevalue("handler_added")
+
+        def test_after():
+            pass
+    """}).run()
+    run.result.assert_outcomes(passed=3)
+    assert _fixture_hooks(app_suite) == ["leakwatch-fixtures"]
+    assert run.find(subject="app.runner.settings.debug") == []
+    owners = {(f["owner"]["type"], f["owner"]["name"]) for f in run.leaks}
+    assert owners == {("fixture", "handler_added")}, run.leaks
