@@ -450,8 +450,10 @@ PyDoc_STRVAR(same_reads_doc,
 "in the module's dict: no descriptor runs) or a callable (called with no arguments, as the\n"
 "Python probe calls it). Compare it with expected[i] by modes[i]: 'i' identity, 'e' ==\n"
 "(the readers build builtin values: no user __eq__), 's' identity and, for an exact list,\n"
-"its items by identity against the tuple states[i]. False at the first difference (the\n"
-"caller then reads every slot in Python and reports what changed), or when a key is gone.");
+"its items by identity against the tuple states[i]; 'w': sources[i] is an address (a\n"
+"dict's version tag word, computed from a dict the caller holds), read as a uint64 and\n"
+"compared with the int expected[i]. False at the first difference (the caller then reads\n"
+"every slot in Python and reports what changed), or when a key is gone.");
 
 static PyObject *
 same_reads(PyObject *self, PyObject *args)
@@ -475,6 +477,28 @@ same_reads(PyObject *self, PyObject *args)
         PyObject *value;
         int same;
 
+        if (modes[i] == 'w') {
+            /* A machine word (a dict's version tag, a length) at an address the caller
+             * computed from an object it holds: compared with the int expected[i]. */
+            void *address = PyLong_AsVoidPtr(source);
+            unsigned long long want_word;
+            uint64_t word;
+            if (address == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_ValueError, "a 'w' source must be a non-zero address");
+                }
+                return NULL;
+            }
+            want_word = PyLong_AsUnsignedLongLong(want);
+            if (want_word == (unsigned long long)-1 && PyErr_Occurred()) {
+                return NULL;
+            }
+            memcpy(&word, address, 8);
+            if ((unsigned long long)word != want_word) {
+                Py_RETURN_FALSE;
+            }
+            continue;
+        }
         if (PyTuple_CheckExact(source) && PyTuple_GET_SIZE(source) == 2
                 && PyDict_CheckExact(PyTuple_GET_ITEM(source, 0))) {
             value = PyDict_GetItemWithError(PyTuple_GET_ITEM(source, 0), PyTuple_GET_ITEM(source, 1));

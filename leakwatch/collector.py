@@ -19,7 +19,7 @@ import time
 import traceback
 from typing import Any
 
-from . import interceptors, safe, static_origin
+from . import interceptors, safe, static_origin, versions
 from .changes import MISSING, Change, same
 from .describe import Describer
 from .findings import INFO, KINDS, WARNING, Finding, Origin, Owner
@@ -122,6 +122,13 @@ class Collector:
         self.core: Any = None
         self.graph: WatchGraph | None = None
         self.probes: list[Probe] = []
+        #: The quiet group (see _quiet_now): its members, their settle() methods, the ids
+        #: in this poll's check, the check itself (None: to build), and for how many probes.
+        self._quiet_members: list[Any] = []
+        self._quiet_settle: dict[int, Any] = {}
+        self._quiet_ids: set[int] = set()
+        self._quiet_spec: tuple[Any, ...] | None = None
+        self._quiet_for = -1
         self.describer = Describer(options.show_values)
         self.ignore = IgnoreRules(options.ignore)
         self.filter = ModuleFilter(rootdir, options.modules, [m for m, _ in options.targets])
@@ -204,6 +211,7 @@ class Collector:
         self.probes = []
         self.extra_probes = []
         self.core = None
+        self._quiet_spec, self._quiet_members, self._quiet_settle = None, [], {}
 
     def guard(self, component: str) -> _Guard:
         """Contain any exception inside leakwatch: record it, never raise."""
@@ -252,12 +260,80 @@ class Collector:
 
     def _poll(self) -> list[Change]:
         changes: list[Change] = []
+        quiet = self._quiet_now()
         for probe in self.probes:
+            if quiet and id(probe) in self._quiet_ids:
+                settle = self._quiet_settle.get(id(probe))
+                if settle is not None:
+                    try:
+                        settle()
+                    except Exception as exc:  # noqa: BLE001
+                        self.record_error(probe.name, exc)
+                continue
             try:  # per probe: one failing probe must not blind the others
                 changes.extend(probe.poll())
             except Exception as exc:  # noqa: BLE001
                 self.record_error(probe.name, exc)
+        if not quiet:
+            self._quiet_spec = None  # the polls moved the probes on: ask them again
         return changes
+
+    def _quiet_now(self) -> bool:
+        """Whether the quiet probes (``quiet()``: sys.modules, threads, process dicts,
+        signals) have nothing to report, in one C call (``same_reads`` over their version
+        tags and identities) instead of a Python poll each: these change in few tests, and
+        asking each of them cost more per test than the watch graph's poll. When this says
+        no, each probe is polled as usual and asked again afterwards."""
+        spec = self._quiet_spec
+        if spec is None:
+            if len(self.probes) != self._quiet_for:
+                self._quiet_plan()
+            if not self._quiet_members:
+                return False
+            spec = self._quiet_spec = self._quiet_build()
+        if not spec or versions.same_reads is None:
+            return False
+        try:
+            return bool(versions.same_reads(*spec))
+        except Exception as exc:  # noqa: BLE001
+            self.record_error("quiet check", exc)
+            self._quiet_members = []  # polled one by one from now on
+            self._quiet_for = len(self.probes)
+            return False
+
+    def _quiet_plan(self) -> None:
+        self._quiet_for = len(self.probes)
+        self._quiet_members = [p for p in self.probes
+                               if callable(getattr(type(p), "quiet", None))]
+        self._quiet_settle = {id(p): p.settle for p in self._quiet_members
+                              if callable(getattr(type(p), "settle", None))}
+
+    def _quiet_build(self) -> tuple[Any, ...] | None:
+        """The one ``same_reads`` call over every quiet probe, or None (then each is polled):
+        a probe that cannot say now what means "nothing to report" leaves the group for
+        this poll."""
+        sources: list[Any] = []
+        modes: list[str] = []
+        expected: list[Any] = []
+        members: set[int] = set()
+        for probe in self._quiet_members:
+            try:
+                entries = probe.quiet()
+            except Exception as exc:  # noqa: BLE001
+                self.record_error(probe.name, exc)
+                entries = None
+            if entries is None:
+                continue
+            for source, mode, want in entries:
+                sources.append(source)
+                modes.append(mode)
+                expected.append(want)
+            members.add(id(probe))
+        self._quiet_ids = members
+        if not members:
+            return None
+        return (tuple(sources), "".join(modes).encode("ascii"), tuple(expected),
+                (None,) * len(sources))
 
     def _assign(self, changes: list[Change]) -> None:
         """Give the changes found now to the owner of the window that just ended."""

@@ -443,6 +443,20 @@ def _install_watcher() -> tuple[int, list[int]]:
 dict_same: Callable[[dict[Any, Any], dict[Any, Any]], bool] | None = (
     getattr(_gather, "dict_same", None) if _gather is not None else None)
 
+#: ``_gather.same_reads`` where it was built: the collector's one-call check that the
+#: quiet probes have nothing to report (``Collector._poll``); None: each probe is polled.
+same_reads: Callable[..., bool] | None = (
+    getattr(_gather, "same_reads", None) if _gather is not None else None)
+
+
+def quiet_word(handle: Any) -> tuple[int, str, int] | None:
+    """A version-tag handle as a ``same_reads`` entry: the address of the dict's tag word,
+    ``"w"``, and the tag last accepted. None for a copy-compare handle (no tag)."""
+    if type(handle) is not _Tag:
+        return None
+    return (handle.addr, "w", handle.seen)
+
+
 #: ``_gather.log_hits`` where it was built (tests set it to None to compare both).
 _log_hits: Callable[[list[int], int, dict[int, int], int], list[int]] | None = (
     getattr(_gather, "log_hits", None) if _gather is not None else None)

@@ -306,3 +306,71 @@ def test_the_slot_probe_finds_the_same_changes_with_and_without_the_c_check() ->
 
     expected = [[], ["sys.path"], ["sys.argv"], ["sys.path", "sys.argv"], []]
     assert run(native=True) == expected == run(native=False)
+
+
+QUIET_SUITE = {
+    "test_quiet.py": """
+        import builtins, signal, sys, threading, time, types
+
+        def test_clean():
+            pass
+
+        def test_signal():
+            signal.signal(signal.SIGUSR1, lambda *a: None)
+
+        def test_clean_again():
+            pass
+
+        def test_module():
+            sys.modules["lw_fake_quiet"] = types.SimpleNamespace(answer=42)
+
+        def test_builtin():
+            builtins.lw_leak_quiet = 1
+
+        def test_thread():
+            threading.Thread(target=time.sleep, args=(3,), daemon=True).start()
+
+        def test_last():
+            pass
+    """,
+}
+
+QUIET_OFF = """
+    from leakwatch import versions
+
+    versions.same_reads = None  # every probe polled one by one, as without the C build
+"""
+
+QUIET_SEEN = """
+    import json
+    import pytest
+    from leakwatch.plugin import COLLECTOR
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(session):
+        collector = session.config.stash[COLLECTOR]
+        names = sorted(p.name for p in collector._quiet_members)
+        with open("quiet.json", "w") as fh:
+            json.dump(names, fh)
+"""
+
+
+def test_the_quiet_group_finds_what_each_probe_finds(suite: Any) -> None:
+    """sys.modules, threads, the process dicts and signals answer "nothing to report" in
+    one C call (Collector._quiet_now); a change to any of them still reaches its probe,
+    and the report is the one each probe polled on its own gives."""
+    import json
+
+    def findings(run: Any) -> set[tuple[str, str, str]]:
+        return {(f["test"].rpartition("::")[2], f["kind"], f["subject"]) for f in run.leaks}
+
+    grouped = suite.files(**QUIET_SUITE, **{"conftest.py": QUIET_SEEN}).run()
+    grouped.result.assert_outcomes(passed=7)
+    members = json.loads((suite.pytester.path / "quiet.json").read_text())
+    assert members == ["process-dicts", "signals", "sys.modules", "threads"]
+    alone = suite.files(**{"conftest.py": QUIET_OFF}).run()
+    alone.result.assert_outcomes(passed=7)
+    assert findings(grouped) == findings(alone)
+    tests = {test for test, _, _ in findings(grouped)}
+    assert {"test_signal", "test_module", "test_builtin", "test_thread"} <= tests
+    assert not tests & {"test_clean", "test_clean_again", "test_last"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import safe
 from ..changes import MISSING, Change
-from ..versions import DictCore
+from ..versions import DictCore, quiet_word
 
 _IMPORT_SYSTEM_MODULES = frozenset({
     "builtins", "importlib._bootstrap_external", "_frozen_importlib_external", "zipimport",
@@ -154,6 +154,13 @@ class DictsProbe:
     def mark(self, phase_ended: str) -> None:
         for i in self.core.changed(self._mark_handles):
             self.probes[i].mark(phase_ended)
+
+    def quiet(self) -> list[tuple[Any, str, Any]] | None:
+        """What, while it reads the same, means :meth:`poll` has nothing to report:
+        ``same_reads`` entries (source, mode, expected) the collector checks in one C call
+        for all quiet probes (``Collector._poll``); None when that cannot be said now."""
+        words = [quiet_word(h) for h in self._handles]
+        return None if any(w is None for w in words) else words  # type: ignore[return-value]
 
     def poll(self) -> list[Change]:
         out: list[Change] = []

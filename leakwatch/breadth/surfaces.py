@@ -649,6 +649,17 @@ class SignalsProbe:
     def _read(self) -> tuple[Any, ...]:
         return tuple(map(_getsignal, self._signals))
 
+    def quiet(self) -> list[tuple[Any, str, Any]] | None:
+        """What, while it reads the same, means :meth:`poll` has nothing to report:
+        ``same_reads`` entries (source, mode, expected) the collector checks in one C call
+        for all quiet probes (``Collector._poll``); None when that cannot be said now."""
+        return [(functools.partial(_getsignal, sig), "i", handler)
+                for sig, handler in zip(self._signals, self._state, strict=True)]
+
+    def settle(self) -> None:
+        """What a poll that found nothing does besides: no mark's date is pending."""
+        self._undated = None
+
     def start(self) -> None:
         self._state = self._mark_state = self._read()
 

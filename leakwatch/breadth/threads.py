@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import safe
 from ..changes import MISSING, Change
-from ..versions import DictCore
+from ..versions import DictCore, quiet_word
 from .surfaces import NOT_RESTORABLE
 
 
@@ -78,6 +78,15 @@ class ThreadsProbe:
         for ident in new.keys() - self._mark_snapshot.keys():
             self._phases[ident] = phase_ended
         self._mark_snapshot = new
+
+    def quiet(self) -> list[tuple[Any, str, Any]] | None:
+        """What, while it reads the same, means :meth:`poll` has nothing to report:
+        ``same_reads`` entries (source, mode, expected) the collector checks in one C call
+        for all quiet probes (``Collector._poll``); None when that cannot be said now."""
+        if self._active is None:
+            return []
+        word = quiet_word(self._handle)
+        return None if word is None else [word]
 
     def poll(self) -> list[Change]:
         if self._active is None or not self.core.changed([self._handle]):

@@ -14,7 +14,7 @@ from typing import Any
 from .. import safe
 from ..changes import MISSING, Change
 from ..graph import WatchGraph
-from ..versions import DictCore
+from ..versions import DictCore, quiet_word
 
 
 class SysModulesProbe:
@@ -65,6 +65,21 @@ class SysModulesProbe:
             names = {k for (k, v), (k2, v2) in pairs if v is not v2 or k != k2}
         for name in names:
             self._phases.setdefault(name, phase_ended)
+
+    def quiet(self) -> list[tuple[Any, str, Any]] | None:
+        """What, while it reads the same, means :meth:`poll` has nothing to report:
+        ``same_reads`` entries (source, mode, expected) the collector checks in one C call
+        for all quiet probes (``Collector._poll``); None when that cannot be said now."""
+        word = quiet_word(self._handle)
+        ns = safe.module_dict(sys)
+        if word is None or ns is None:
+            return None
+        return [((ns, "modules"), "i", self._modules), word]
+
+    def settle(self) -> None:
+        """What a poll that found nothing does besides: no module was first imported."""
+        if self.first_imports:
+            self.first_imports = set()
 
     def poll(self) -> list[Change]:
         if sys.modules is not self._modules:  # pragma: no cover - nobody does this
