@@ -297,3 +297,31 @@ def test_logger_born_mid_run_is_watched_by_later_polls(suite: Suite, core: str) 
     handlers = run.find("logging", "logging.getLogger().handlers")
     assert [f["test"] for f in handlers] == ["test_born.py::test_changes_root_handlers"], run.leaks
     assert run.by_test("test_creates") == [] and run.by_test("test_quiet") == []
+
+
+def test_c_level_readers_answer_as_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The socket-timeout and time-zone slots read through C callables (no Python frame
+    per poll); before and after a change they give what the Python readers give."""
+    import socket
+    import time
+
+    from leakwatch.breadth import surfaces
+
+    slots = {s.subject: s.read for s in surfaces.process_slots(True)}
+    timeout, zone = slots["socket.getdefaulttimeout()"], slots["time.tzname"]
+    assert timeout is not surfaces._socket_timeout and zone is not surfaces._timezone
+    assert timeout() == surfaces._socket_timeout() and zone() == surfaces._timezone()
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(7.5)
+    try:
+        assert timeout() == surfaces._socket_timeout() == 7.5
+    finally:
+        socket.setdefaulttimeout(before)
+    monkeypatch.setenv("TZ", "UTC+05")
+    time.tzset()
+    try:
+        assert zone() == surfaces._timezone() and zone()[1] == 5 * 3600
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert zone() == surfaces._timezone()

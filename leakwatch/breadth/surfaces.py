@@ -109,6 +109,32 @@ def _timezone() -> tuple[Any, ...]:
     return (time.tzname, time.timezone, time.altzone, time.daylight)
 
 
+def _c_level(python_read: Callable[[], Any], read: Callable[[], Any] | None) -> Callable[[], Any]:
+    """``read``, a reader made of C callables only (no Python frame at each poll), where it
+    answers as ``python_read`` does now; else ``python_read``."""
+    try:
+        if read is not None and read() == python_read():
+            return read
+    except Exception:  # noqa: BLE001 - the Python reader then
+        pass
+    return python_read
+
+
+def _timezone_reader() -> Callable[[], Any]:
+    """time's four zone attributes from its module dict, in one C call."""
+    ns = safe.module_dict(time)
+    fields = operator.itemgetter("tzname", "timezone", "altzone", "daylight")
+    return _c_level(_timezone, functools.partial(fields, ns) if ns is not None else None)
+
+
+def _socket_timeout_reader() -> Callable[[], Any]:
+    """``_socket.getdefaulttimeout`` itself (what ``socket.getdefaulttimeout`` is) when
+    the module is already imported (leakwatch imports nothing of the user's)."""
+    module = sys.modules.get("_socket")
+    return _c_level(_socket_timeout, getattr(module, "getdefaulttimeout", None)
+                    if module is not None and "socket" in sys.modules else None)
+
+
 def _tzset(before: Any) -> None:
     time.tzset()  # TZ itself is an env var: put back by the env restore, which runs first
 
@@ -357,11 +383,11 @@ def process_slots(pytest_restores_warnings: bool,
         slots.append(Slot("warnings.showwarning", "warnings", _getter(warnings, "showwarning"), "is",
                           _setattr(warnings, "showwarning"), source=(warnings, "showwarning")))
     slots += [
-        Slot("socket.getdefaulttimeout()", "socket-timeout", _socket_timeout, "eq",
+        Slot("socket.getdefaulttimeout()", "socket-timeout", _socket_timeout_reader(), "eq",
              _set_socket_timeout, _describe_value),
         Slot("locale.setlocale()", "locale", _native_locale() or _locale, "eq", _set_locale,
              _describe_value),
-        Slot("time.tzname", "timezone", _timezone, "eq", _tzset, _describe_value),
+        Slot("time.tzname", "timezone", _timezone_reader(), "eq", _tzset, _describe_value),
         Slot("decimal.getcontext()", "decimal", _decimal, "eq", _set_decimal, _describe_value),
         Slot("sys.getrecursionlimit()", "recursion-limit", sys.getrecursionlimit, "eq",
              sys.setrecursionlimit, _describe_value),
