@@ -178,11 +178,7 @@ class WatchGraph:
             self._dict_nodes.append(node)
             self._dict_dirty = True
             if depth < self.max_depth and kind != "dict":
-                immutable = safe.IMMUTABLE_IDS
-                link = self._link
-                for k, v in snapshot.items():
-                    if id(type(v)) not in immutable:  # functions, strings, numbers: no child
-                        link(node, k, v)
+                self._link_all(node, snapshot)
         else:
             node.snapshot = self._seq_state(obj, kind)
             self._seq_nodes.append(node)
@@ -207,6 +203,36 @@ class WatchGraph:
         for child in list(node.children.values()):
             self._release(child)
         node.children.clear()
+
+    def _link_all(self, parent: Node, snapshot: dict[Any, Any]) -> None:
+        """:meth:`_link` for each item of a new module, class or instance node, with the
+        checks that hold for the whole node made once (its kind, its depth): this loop
+        runs for every global of every watched module at start-up."""
+        immutable = safe.IMMUTABLE_IDS
+        ignored = self.ignore.name
+        kind = parent.kind
+        depth = parent.depth + 1
+        children = parent.children
+        for k, v in snapshot.items():
+            cls = type(v)
+            if id(cls) in immutable or cls is tuple or type(k) is not str:
+                continue  # functions, strings, numbers (most globals); a non-str name
+            if kind == "module":
+                if k.startswith("__") and k.endswith("__") or ignored(k):
+                    continue
+            elif kind == "class":
+                if k in _CLASS_SKIP or ignored(k):
+                    continue
+            elif ignored(k):
+                continue
+            exact = _EXACT_CONTAINERS.get(id(cls))
+            if exact is not None:  # an exact dict, list or set (the usual global)
+                child = self._add_node(v, exact, f"{parent.path}.{k}", depth, parent.module)
+            else:
+                child = self._object_child(parent, k, v, cls, depth)
+            if child is not None:
+                child.parents += 1
+                children[k] = id(child.obj)
 
     def _link(self, parent: Node, key: Any, value: Any) -> None:
         child = self._child_of(parent, key, value)
@@ -244,6 +270,12 @@ class WatchGraph:
         exact = _EXACT_CONTAINERS.get(id(cls))
         if exact is not None:  # an exact dict, list or set (the usual global): no MRO walks
             return self._add_node(value, exact, f"{parent.path}.{key}", depth, parent.module)
+        return self._object_child(parent, key, value, cls, depth)
+
+    def _object_child(self, parent: Node, key: Any, value: Any, cls: type, depth: int
+                      ) -> Node | None:
+        """The node of a value that is not an exact container: a class defined in the
+        parent's module, a dict/list/set subclass, an object with a ``__dict__``; or none."""
         # One walk of the MRO answers what is_mock, is_module, is_class and has_base would
         # each ask again (this runs for every non-trivial global at start-up).
         is_cls = False
@@ -257,13 +289,15 @@ class WatchGraph:
                 base_kind = _EXACT_CONTAINERS.get(id(klass))
         path = f"{parent.path}.{key}"
         if is_cls:
-            defined_in = safe.defining_module(value)
-            if defined_in != parent.module or not (
-                parent.kind == "module" or parent.kind == "class"
-            ):
+            if not (parent.kind == "module" or parent.kind == "class"):
                 return None
             ns = safe.class_namespace(value)
             if ns is None:
+                return None
+            defined_in = ns.get("__module__")  # safe.defining_module, the namespace read once
+            if type(defined_in) is not str:
+                defined_in = safe.defining_module(value)
+            if defined_in != parent.module:
                 return None
             node = self._add_node(ns, "class", path, depth, parent.module)
             if node is not None:
