@@ -129,6 +129,8 @@ class Collector:
         self._quiet_ids: set[int] = set()
         self._quiet_spec: tuple[Any, ...] | None = None
         self._quiet_for = -1
+        #: Polls in which the quiet group was not polled (tests check that it is used).
+        self.quiet_polls = 0
         self.describer = Describer(options.show_values)
         self.ignore = IgnoreRules(options.ignore)
         self.filter = ModuleFilter(rootdir, options.modules, [m for m, _ in options.targets])
@@ -261,6 +263,8 @@ class Collector:
     def _poll(self) -> list[Change]:
         changes: list[Change] = []
         quiet = self._quiet_now()
+        if quiet:
+            self.quiet_polls += 1
         for probe in self.probes:
             if quiet and id(probe) in self._quiet_ids:
                 settle = self._quiet_settle.get(id(probe))

@@ -500,6 +500,11 @@ class _WatchBatch:
     def sync(self, indices: list[int]) -> None:
         return None
 
+    def skip(self) -> None:
+        """Go on from the log's end without reading it: the owner knows, from each dict's
+        tag, that none of its dicts was written (``LoggingProbe.settle``)."""
+        self.pos = _watcher["base"] + len(_watcher["log"])
+
 
 def _trim() -> None:
     """Drop log entries every live batch has read."""

@@ -310,10 +310,22 @@ def test_the_slot_probe_finds_the_same_changes_with_and_without_the_c_check() ->
 
 QUIET_SUITE = {
     "test_quiet.py": """
-        import builtins, signal, sys, threading, time, types
+        import builtins, logging, signal, sys, threading, time, types
 
         def test_clean():
             pass
+
+        def test_root_level():
+            logging.getLogger().setLevel(logging.DEBUG)
+
+        def test_clean_after_level():
+            pass
+
+        def test_root_handler():
+            logging.getLogger().addHandler(logging.NullHandler())
+
+        def test_disable():
+            logging.disable(logging.ERROR)
 
         def test_signal():
             signal.signal(signal.SIGUSR1, lambda *a: None)
@@ -351,26 +363,28 @@ QUIET_SEEN = """
         collector = session.config.stash[COLLECTOR]
         names = sorted(p.name for p in collector._quiet_members)
         with open("quiet.json", "w") as fh:
-            json.dump(names, fh)
+            json.dump({"members": names, "quiet": collector.quiet_polls}, fh)
 """
 
 
 def test_the_quiet_group_finds_what_each_probe_finds(suite: Any) -> None:
-    """sys.modules, threads, the process dicts and signals answer "nothing to report" in
-    one C call (Collector._quiet_now); a change to any of them still reaches its probe,
-    and the report is the one each probe polled on its own gives."""
+    """sys.modules, threads, the process dicts, signals and logging answer "nothing to
+    report" in one C call (Collector._quiet_now); a change to any of them still reaches its
+    probe, and the report is the one each probe polled on its own gives."""
     import json
 
     def findings(run: Any) -> set[tuple[str, str, str]]:
         return {(f["test"].rpartition("::")[2], f["kind"], f["subject"]) for f in run.leaks}
 
     grouped = suite.files(**QUIET_SUITE, **{"conftest.py": QUIET_SEEN}).run()
-    grouped.result.assert_outcomes(passed=7)
-    members = json.loads((suite.pytester.path / "quiet.json").read_text())
-    assert members == ["process-dicts", "signals", "sys.modules", "threads"]
+    grouped.result.assert_outcomes(passed=11)
+    seen = json.loads((suite.pytester.path / "quiet.json").read_text())
+    assert seen["members"] == ["logging", "process-dicts", "signals", "sys.modules", "threads"]
+    assert seen["quiet"] >= 4, seen  # the clean tests' polls skipped the group
     alone = suite.files(**{"conftest.py": QUIET_OFF}).run()
-    alone.result.assert_outcomes(passed=7)
+    alone.result.assert_outcomes(passed=11)
     assert findings(grouped) == findings(alone)
     tests = {test for test, _, _ in findings(grouped)}
-    assert {"test_signal", "test_module", "test_builtin", "test_thread"} <= tests
-    assert not tests & {"test_clean", "test_clean_again", "test_last"}
+    assert {"test_signal", "test_module", "test_builtin", "test_thread", "test_root_level",
+            "test_root_handler", "test_disable"} <= tests
+    assert not tests & {"test_clean", "test_clean_again", "test_clean_after_level", "test_last"}

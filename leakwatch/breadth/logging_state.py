@@ -19,7 +19,7 @@ from typing import Any
 from .. import safe
 from ..changes import MISSING, Change, SeqState
 from ..graph import _DETACH_INLINE, _detach_inline_values
-from ..versions import DictCore
+from ..versions import DictCore, native_length_offsets, quiet_word
 from .slots import seq_state
 
 _FIELDS = ("level", "propagate", "disabled")
@@ -122,6 +122,9 @@ class LoggingProbe:
         self._phases: dict[str, str] = {}
         self._registry_mark_handle: Any = None
         self._born: list[_Watched] = []
+        #: Where a list's length word is (``versions.native_length_offsets``), asked once;
+        #: () without the C scan (then no quiet check).
+        self._offsets: tuple[int, ...] | None = None
 
     def _read_globals(self) -> tuple[Any, ...]:
         manager = logging.Logger.manager
@@ -153,6 +156,54 @@ class LoggingProbe:
         if born:
             self._batch_stale = True
         return born
+
+    def quiet(self) -> list[tuple[Any, str, Any]] | None:
+        """What, while it reads the same, means :meth:`poll` has nothing to report (the
+        collector's one C check, ``Collector._quiet_now``): the registry's and each
+        logger dict's version tag, each handler list's length word, and the three globals
+        (the manager, its ``disable`` and ``loggerClass``, ``logging.getLoggerClass()``).
+        None while a logger born at a mark waits for its first poll, or without tags."""
+        if self._born or self._batch_stale:
+            return None
+        if self._offsets is None:
+            self._offsets = native_length_offsets() or ()
+        offsets = self._offsets
+        manager = logging.Logger.manager
+        mdict = safe.instance_dict(manager)
+        ldict = safe.module_dict(logging)
+        cdict = safe.class_namespace(logging.Logger)
+        if not offsets or mdict is None or ldict is None or cdict is None:
+            return None
+        entries = [quiet_word(self._registry_handle)] + [quiet_word(w.handle) for w in self._watched]
+        if any(e is None for e in entries):
+            return None
+        out: list[tuple[Any, str, Any]] = entries  # type: ignore[assignment]
+        list_at = offsets[0]
+        for handlers, n in zip(self._lists, self._lens, strict=True):
+            if type(handlers) is list:
+                out.append((id(handlers) + list_at, "w", n))
+        disable, logger_class, get_class = self._globals
+        # Manager.disable is a property over _disable (3.11-3.13): the stored value, if
+        # it is what the property gives; otherwise no quiet check.
+        disable_key = "_disable" if type(safe.class_attr(type(manager), "disable")) is property \
+            else "disable"
+        if mdict.get(disable_key, MISSING) is not disable:
+            return None
+        out += [((cdict, "manager"), "i", manager), ((mdict, disable_key), "i", disable),
+                ((mdict, "loggerClass"), "i", logger_class),
+                ((ldict, "_loggerClass"), "i", get_class)]
+        return out
+
+    def settle(self) -> None:
+        """What a poll that found nothing does besides: marks' dates dropped, the batch
+        moved on (the watcher log), the mark lengths back to the poll's."""
+        if self._phases:
+            self._phases = {}
+        skip = getattr(self._batch, "skip", None)
+        if skip is not None:
+            skip()
+        if self._mark_lens != self._lens:
+            self._mark_lens = list(self._lens)
 
     def _lens_now(self) -> list[int]:
         try:
