@@ -94,13 +94,17 @@ class EnvironProbe:
             return out
         if self._data is None:
             return []
-        if not self.core.changed([self._handle]):
-            return []
         if self._tracked:
+            # pytest's own key moves the tag in every test: the write count (and the
+            # length) say first whether anything else was written.
             seen = self._writes()
             if seen == self._seen:
                 return []
             self._seen = seen
+            if not self.core.changed([self._handle]):
+                return []
+        elif not self.core.changed([self._handle]):
+            return []
         self.core.accept(self._handle)
         version = self.core.version(self._handle)
         old, new = self._snapshot, dict.copy(self._data)
