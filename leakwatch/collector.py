@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
+from itertools import chain
 from typing import Any
 
 from . import interceptors, safe, static_origin, versions
@@ -123,13 +124,16 @@ class Collector:
         self.graph: WatchGraph | None = None
         self.probes: list[Probe] = []
         #: The quiet group (see _quiet_now): its members, their settle() methods, the ids
-        #: in this poll's check, the check itself (None: to build), and for how many probes.
+        #: in this poll's check, each one's part of it (kept until that probe is polled),
+        #: the ids of all members, the check itself (None: to build), for how many probes.
         self._quiet_members: list[Any] = []
         self._quiet_settle: dict[int, Any] = {}
         self._quiet_ids: set[int] = set()
+        self._quiet_parts: dict[int, tuple[Any, ...]] = {}
+        self._quiet_member_ids: set[int] = set()
         self._quiet_spec: tuple[Any, ...] | None = None
         self._quiet_for = -1
-        #: Polls in which the quiet group was not polled (tests check that it is used).
+        #: Polls in which no quiet probe had to be polled (tests check the group is used).
         self.quiet_polls = 0
         self.describer = Describer(options.show_values)
         self.ignore = IgnoreRules(options.ignore)
@@ -214,6 +218,7 @@ class Collector:
         self.extra_probes = []
         self.core = None
         self._quiet_spec, self._quiet_members, self._quiet_settle = None, [], {}
+        self._quiet_parts, self._quiet_ids, self._quiet_member_ids = {}, set(), set()
 
     def guard(self, component: str) -> _Guard:
         """Contain any exception inside leakwatch: record it, never raise."""
@@ -263,11 +268,11 @@ class Collector:
     def _poll(self) -> list[Change]:
         changes: list[Change] = []
         quiet = self._quiet_now()
-        if quiet:
-            self.quiet_polls += 1
+        moved = False
         for probe in self.probes:
-            if quiet and id(probe) in self._quiet_ids:
-                settle = self._quiet_settle.get(id(probe))
+            key = id(probe)
+            if key in self._quiet_ids and (quiet or self._quiet_part_same(key)):
+                settle = self._quiet_settle.get(key)
                 if settle is not None:
                     try:
                         settle()
@@ -278,66 +283,98 @@ class Collector:
                 changes.extend(probe.poll())
             except Exception as exc:  # noqa: BLE001
                 self.record_error(probe.name, exc)
-        if not quiet:
-            self._quiet_spec = None  # the polls moved the probes on: ask them again
+            if key in self._quiet_member_ids:
+                self._quiet_parts.pop(key, None)  # it moved on: asked again
+                moved = True
+        if moved:
+            self._quiet_spec = None
+            self._quiet_fill()
+        elif self._quiet_ids:
+            self.quiet_polls += 1
+            if self._quiet_spec is None:
+                self._quiet_spec = self._quiet_join()
         return changes
 
     def _quiet_now(self) -> bool:
         """Whether the quiet probes (``quiet()``: sys.modules, threads, process dicts,
-        signals) have nothing to report, in one C call (``same_reads`` over their version
-        tags and identities) instead of a Python poll each: these change in few tests, and
-        asking each of them cost more per test than the watch graph's poll. When this says
-        no, each probe is polled as usual and asked again afterwards."""
+        signals, logging) have nothing to report, in one C call (``same_reads`` over their
+        version tags, lengths and identities) instead of a Python poll each: these change in
+        few tests, and asking each of them cost more per test than the watch graph's poll.
+
+        Without the joined check (after a poll in which one of them moved, until one in
+        which none did), each one's own part is checked (:meth:`_quiet_part_same`): only
+        the ones that moved are polled, and only they are asked again. A suite in which
+        one of them moves in every test (a first import per test) pays a few part checks,
+        not a rebuild of the joined check each time."""
+        if len(self.probes) != self._quiet_for:
+            self._quiet_plan()
         spec = self._quiet_spec
-        if spec is None:
-            if len(self.probes) != self._quiet_for:
-                self._quiet_plan()
-            if not self._quiet_members:
-                return False
-            spec = self._quiet_spec = self._quiet_build()
-        if not spec or versions.same_reads is None:
+        same = versions.same_reads
+        if spec is None or same is None:
             return False
         try:
-            return bool(versions.same_reads(*spec))
+            return bool(same(*spec))
         except Exception as exc:  # noqa: BLE001
-            self.record_error("quiet check", exc)
-            self._quiet_members = []  # polled one by one from now on
-            self._quiet_for = len(self.probes)
+            self._quiet_failed(exc)
             return False
+
+    def _quiet_part_same(self, key: int) -> bool:
+        part = self._quiet_parts.get(key)
+        same = versions.same_reads
+        if part is None or same is None:
+            return False
+        try:
+            return bool(same(*part))
+        except Exception as exc:  # noqa: BLE001
+            self._quiet_failed(exc)
+            return False
+
+    def _quiet_failed(self, exc: Exception) -> None:
+        self.record_error("quiet check", exc)
+        self._quiet_members, self._quiet_ids, self._quiet_parts = [], set(), {}
+        self._quiet_member_ids, self._quiet_spec = set(), None
+        self._quiet_for = len(self.probes)  # polled one by one from now on
 
     def _quiet_plan(self) -> None:
         self._quiet_for = len(self.probes)
-        self._quiet_members = [p for p in self.probes
-                               if callable(getattr(type(p), "quiet", None))]
-        self._quiet_settle = {id(p): p.settle for p in self._quiet_members
+        members: list[Any] = [p for p in self.probes if callable(getattr(type(p), "quiet", None))]
+        if versions.same_reads is None:
+            members = []  # no C check: every probe polled, as before
+        self._quiet_members = members
+        self._quiet_member_ids = {id(p) for p in members}
+        self._quiet_settle = {id(p): p.settle for p in members
                               if callable(getattr(type(p), "settle", None))}
+        self._quiet_parts, self._quiet_spec = {}, None
+        self._quiet_fill()
 
-    def _quiet_build(self) -> tuple[Any, ...] | None:
-        """The one ``same_reads`` call over every quiet probe, or None (then each is polled):
-        a probe that cannot say now what means "nothing to report" leaves the group for
-        this poll."""
-        sources: list[Any] = []
-        modes: list[str] = []
-        expected: list[Any] = []
-        members: set[int] = set()
+    def _quiet_fill(self) -> None:
+        """Ask the members that have no part (new, or polled since) for theirs. A probe
+        that cannot say now what means "nothing to report" (``quiet()`` None) is polled
+        and asked again after its poll."""
+        parts = self._quiet_parts
         for probe in self._quiet_members:
+            key = id(probe)
+            if key in parts:
+                continue
             try:
-                entries = probe.quiet()
+                mine = probe.quiet()
             except Exception as exc:  # noqa: BLE001
                 self.record_error(probe.name, exc)
-                entries = None
-            if entries is None:
-                continue
-            for source, mode, want in entries:
-                sources.append(source)
-                modes.append(mode)
-                expected.append(want)
-            members.add(id(probe))
-        self._quiet_ids = members
-        if not members:
+                mine = None
+            if mine is not None:
+                sources, modes, expected = zip(*mine, strict=True) if mine else ((), (), ())
+                parts[key] = (tuple(sources), "".join(modes).encode("ascii"), tuple(expected),
+                              (None,) * len(sources))
+        self._quiet_ids = set(parts)
+
+    def _quiet_join(self) -> tuple[Any, ...] | None:
+        """Every member's part as one ``same_reads`` call (None: no member has a part)."""
+        every = list(self._quiet_parts.values())
+        if not every:
             return None
-        return (tuple(sources), "".join(modes).encode("ascii"), tuple(expected),
-                (None,) * len(sources))
+        return (tuple(chain.from_iterable(p[0] for p in every)), b"".join(p[1] for p in every),
+                tuple(chain.from_iterable(p[2] for p in every)),
+                tuple(chain.from_iterable(p[3] for p in every)))
 
     def _assign(self, changes: list[Change]) -> None:
         """Give the changes found now to the owner of the window that just ended."""

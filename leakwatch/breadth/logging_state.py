@@ -122,9 +122,8 @@ class LoggingProbe:
         self._phases: dict[str, str] = {}
         self._registry_mark_handle: Any = None
         self._born: list[_Watched] = []
-        #: Where a list's length word is (``versions.native_length_offsets``), asked once;
-        #: () without the C scan (then no quiet check).
-        self._offsets: tuple[int, ...] | None = None
+        #: :meth:`_quiet_static`, asked once (None: not yet).
+        self._static: tuple[Any, ...] | None = None
 
     def _read_globals(self) -> tuple[Any, ...]:
         manager = logging.Logger.manager
@@ -165,34 +164,44 @@ class LoggingProbe:
         None while a logger born at a mark waits for its first poll, or without tags."""
         if self._born or self._batch_stale:
             return None
-        if self._offsets is None:
-            self._offsets = native_length_offsets() or ()
-        offsets = self._offsets
+        if self._static is None:
+            self._static = self._quiet_static()
+        if not self._static:
+            return None
+        list_at, ldict, cdict, disable_key = self._static
         manager = logging.Logger.manager
         mdict = safe.instance_dict(manager)
-        ldict = safe.module_dict(logging)
-        cdict = safe.class_namespace(logging.Logger)
-        if not offsets or mdict is None or ldict is None or cdict is None:
+        if mdict is None:
             return None
         entries = [quiet_word(self._registry_handle)] + [quiet_word(w.handle) for w in self._watched]
         if any(e is None for e in entries):
             return None
         out: list[tuple[Any, str, Any]] = entries  # type: ignore[assignment]
-        list_at = offsets[0]
         for handlers, n in zip(self._lists, self._lens, strict=True):
             if type(handlers) is list:
                 out.append((id(handlers) + list_at, "w", n))
         disable, logger_class, get_class = self._globals
-        # Manager.disable is a property over _disable (3.11-3.13): the stored value, if
-        # it is what the property gives; otherwise no quiet check.
-        disable_key = "_disable" if type(safe.class_attr(type(manager), "disable")) is property \
-            else "disable"
         if mdict.get(disable_key, MISSING) is not disable:
             return None
         out += [((cdict, "manager"), "i", manager), ((mdict, disable_key), "i", disable),
                 ((mdict, "loggerClass"), "i", logger_class),
                 ((ldict, "_loggerClass"), "i", get_class)]
         return out
+
+    def _quiet_static(self) -> tuple[Any, ...]:
+        """What :meth:`quiet` reads the same way every time, found once: where a list's
+        length word is, logging's and ``Logger``'s namespaces, and the manager's key for
+        ``disable`` (a property over ``_disable`` on 3.11-3.13: the stored value, which is
+        what the property gives). () when any of it is missing: no quiet check then."""
+        offsets = native_length_offsets()
+        ldict = safe.module_dict(logging)
+        cdict = safe.class_namespace(logging.Logger)
+        if not offsets or ldict is None or cdict is None:
+            return ()
+        manager_type = type(logging.Logger.manager)
+        disable_key = "_disable" if type(safe.class_attr(manager_type, "disable")) is property \
+            else "disable"
+        return (offsets[0], ldict, cdict, disable_key)
 
     def settle(self) -> None:
         """What a poll that found nothing does besides: marks' dates dropped, the batch

@@ -20,7 +20,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 from .. import safe
@@ -667,6 +667,9 @@ class SignalsProbe:
 
     def __init__(self) -> None:
         self._signals = _STANDARD_SIGNALS
+        #: One reader per signal, for :meth:`quiet` (made once: it is asked again after
+        #: every poll that found something in the quiet group).
+        self._readers = tuple(functools.partial(_getsignal, sig) for sig in self._signals)
         self._state: tuple[Any, ...] = ()
         self._mark_state: tuple[Any, ...] = ()
         self._phases: dict[int, str] = {}
@@ -679,8 +682,7 @@ class SignalsProbe:
         """What, while it reads the same, means :meth:`poll` has nothing to report:
         ``same_reads`` entries (source, mode, expected) the collector checks in one C call
         for all quiet probes (``Collector._poll``); None when that cannot be said now."""
-        return [(functools.partial(_getsignal, sig), "i", handler)
-                for sig, handler in zip(self._signals, self._state, strict=True)]
+        return list(zip(self._readers, repeat("i"), self._state, strict=False))
 
     def settle(self) -> None:
         """What a poll that found nothing does besides: no mark's date is pending."""
