@@ -25,13 +25,35 @@ __all__ = ["INFO", "KIND_ORDER", "KINDS", "LEAK", "SEVERITIES", "SEVERITY_ORDER"
            "Finding", "Origin", "Owner", "register_kind"]
 
 
-class Origin:
-    """Where a change was made: a source line, and the function it is in.
+class _Fields:
+    """Equality, hash, repr and dict by ``__slots__``: what the frozen dataclasses these
+    classes were gave them, without defining a dataclass at every enabled start-up (that
+    cost more than the rest of this module). The report groups findings by owner."""
 
-    A plain slotted class that compares and hashes by its fields, as the frozen dataclass
-    it was did: one is made for every recorded write, and defining a dataclass at every
-    enabled start-up costs more than this whole module otherwise does.
-    """
+    __slots__: tuple[str, ...] = ()
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined, no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class Origin(_Fields):
+    """Where a change was made: a source line, and the function it is in. One is made for
+    every recorded write."""
 
     __slots__ = ("file", "line", "function")
 
@@ -40,33 +62,13 @@ class Origin:
         self.line = line
         self.function = function
 
-    def _key(self) -> tuple[Any, ...]:
-        return (self.file, self.line, self.function)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Origin:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return f"Origin(file={self.file!r}, line={self.line!r}, function={self.function!r})"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "function": self.function}
-
     def short(self) -> str:
         return f"{self.file}:{self.line}"
 
 
-class Owner:
-    """Who is responsible: a test (by nodeid) or a fixture (by scope and location).
-
-    Made for every test: a plain slotted class comparing and hashing by its fields (the
-    report groups findings by owner), like :class:`Origin`.
-    """
+class Owner(_Fields):
+    """Who is responsible: a test (by nodeid) or a fixture (by scope and location). One is
+    made for every test."""
 
     __slots__ = ("type", "name", "scope", "location", "node")
 
@@ -77,25 +79,6 @@ class Owner:
         self.scope = scope
         self.location = location  # fixture definition "file:line"
         self.node = node  # for a fixture: the nodeid of the node it belongs to
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.type, self.name, self.scope, self.location, self.node)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Owner:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (f"Owner(type={self.type!r}, name={self.name!r}, scope={self.scope!r}, "
-                f"location={self.location!r}, node={self.node!r})")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, "scope": self.scope,
-                "location": self.location, "node": self.node}
 
     def label(self) -> str:
         if self.type == "test":
