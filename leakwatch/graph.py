@@ -209,22 +209,13 @@ class WatchGraph:
         checks that hold for the whole node made once (its kind, its depth): this loop
         runs for every global of every watched module at start-up."""
         immutable = safe.IMMUTABLE_IDS
-        ignored = self.ignore.name
-        kind = parent.kind
+        skip_name = self._skip_name
         depth = parent.depth + 1
         children = parent.children
         for k, v in snapshot.items():
             cls = type(v)
-            if id(cls) in immutable or cls is tuple or type(k) is not str:
-                continue  # functions, strings, numbers (most globals); a non-str name
-            if kind == "module":
-                if k.startswith("__") and k.endswith("__") or ignored(k):
-                    continue
-            elif kind == "class":
-                if k in _CLASS_SKIP or ignored(k):
-                    continue
-            elif ignored(k):
-                continue
+            if id(cls) in immutable or cls is tuple or skip_name(parent, k):
+                continue  # functions, strings, numbers (most globals); dunders, ignored names
             exact = _EXACT_CONTAINERS.get(id(cls))
             if exact is not None:  # an exact dict, list or set (the usual global)
                 child = self._add_node(v, exact, f"{parent.path}.{k}", depth, parent.module)

@@ -380,11 +380,7 @@ def _env_write(key: Any, value: Any) -> None:
 
 def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
-    # pytest's own key (three writes per test) is left here, before any call: exact str
-    # only, compared in C (no user __eq__); bytes keys (os.environb) go to _is_pytest_key.
-    if _listeners and len(args) == 2 and not (
-            type(key := args[0]) is str and key == "PYTEST_CURRENT_TEST") \
-            and not _is_pytest_key(key):
+    if _listeners and len(args) == 2 and not _is_pytest_key(args[0]):
         try:
             _env_write(args[0], args[1])
         except Exception:  # pragma: no cover
