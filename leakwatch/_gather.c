@@ -443,6 +443,67 @@ locale_names(PyObject *self, PyObject *categories)
 }
 #endif
 
+PyDoc_STRVAR(word_at_doc,
+"word_at(address) -> int\n\n"
+"The 8-byte word at an address inside an object the caller holds (a dict's version tag,\n"
+"its used count): what versions.VersionTags reads per handle, without ctypes.");
+
+static PyObject *
+word_at(PyObject *self, PyObject *arg)
+{
+    unsigned long long addr = PyLong_AsUnsignedLongLong(arg);
+    if (addr == (unsigned long long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (addr == 0 || (addr & 7) != 0) {
+        PyErr_SetString(PyExc_ValueError, "address must be non-zero and 8-byte aligned");
+        return NULL;
+    }
+    return PyLong_FromUnsignedLongLong(*(volatile uint64_t *)(uintptr_t)addr);
+}
+
+PyDoc_STRVAR(decimal_fields_doc,
+"decimal_fields(getcontext, context_type) -> tuple\n\n"
+"What surfaces._decimal reads, in one call: the current decimal context's prec, rounding,\n"
+"Emin, Emax, capitals and clamp when it is exactly context_type (its own getset\n"
+"descriptors, no user code), else ('<custom context>', id(context)).");
+
+static PyObject *
+decimal_fields(PyObject *self, PyObject *args)
+{
+    static const char *names[] = {"prec", "rounding", "Emin", "Emax", "capitals", "clamp"};
+    PyObject *getcontext, *context_type, *ctx, *out;
+
+    if (!PyArg_ParseTuple(args, "OO", &getcontext, &context_type)) {
+        return NULL;
+    }
+    ctx = PyObject_CallNoArgs(getcontext);
+    if (ctx == NULL) {
+        return NULL;
+    }
+    if ((PyObject *)Py_TYPE(ctx) != context_type) {
+        out = Py_BuildValue("(sN)", "<custom context>", PyLong_FromVoidPtr(ctx));
+        Py_DECREF(ctx);
+        return out;
+    }
+    out = PyTuple_New(6);
+    if (out == NULL) {
+        Py_DECREF(ctx);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < 6; i++) {
+        PyObject *value = PyObject_GetAttrString(ctx, names[i]);
+        if (value == NULL) {
+            Py_DECREF(out);
+            Py_DECREF(ctx);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, value);
+    }
+    Py_DECREF(ctx);
+    return out;
+}
+
 PyDoc_STRVAR(same_reads_doc,
 "same_reads(sources, modes, expected, states) -> bool\n\n"
 "The process-state slots' \"unchanged?\" check in one call (breadth/surfaces.SlotProbe).\n"
@@ -559,6 +620,8 @@ static PyMethodDef gather_methods[] = {
     {"bump_tag", bump_tag, METH_VARARGS, bump_tag_doc},
     {"log_hits", log_hits, METH_VARARGS, log_hits_doc},
     {"dict_same", dict_same, METH_VARARGS, dict_same_doc},
+    {"decimal_fields", decimal_fields, METH_VARARGS, decimal_fields_doc},
+    {"word_at", word_at, METH_O, word_at_doc},
 #ifndef _WIN32
     {"getcwd", native_getcwd, METH_NOARGS, getcwd_doc},
     {"umask", native_umask, METH_NOARGS, umask_doc},

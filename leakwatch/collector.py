@@ -132,9 +132,14 @@ class Collector:
         self._quiet_parts: dict[int, tuple[Any, ...]] = {}
         self._quiet_member_ids: set[int] = set()
         self._quiet_spec: tuple[Any, ...] | None = None
+        #: With the joined check: (the probes outside the group, the members' settle()
+        #: methods), what a quiet poll runs; None where a poll must take the slow path.
+        self._quiet_fast: tuple[list[Any], list[tuple[str, Any]]] | None = None
         self._quiet_for = -1
-        #: Polls in which no quiet probe had to be polled (tests check the group is used).
+        #: Polls in which no quiet probe had to be polled, and how many of them took the
+        #: fast path (tests check that both are used).
         self.quiet_polls = 0
+        self.quiet_fast_polls = 0
         self.describer = Describer(options.show_values)
         self.ignore = IgnoreRules(options.ignore)
         self.filter = ModuleFilter(rootdir, options.modules, [m for m, _ in options.targets])
@@ -218,6 +223,7 @@ class Collector:
         self.extra_probes = []
         self.core = None
         self._quiet_spec, self._quiet_members, self._quiet_settle = None, [], {}
+        self._quiet_fast = None
         self._quiet_parts, self._quiet_ids, self._quiet_member_ids = {}, set(), set()
 
     def guard(self, component: str) -> _Guard:
@@ -268,6 +274,24 @@ class Collector:
     def _poll(self) -> list[Change]:
         changes: list[Change] = []
         quiet = self._quiet_now()
+        fast = self._quiet_fast
+        if quiet and fast is not None:
+            # The usual poll: the group's members settle, the others are polled; no
+            # per-probe lookups (this runs at the end of every test).
+            loud, settles = fast
+            for name, settle in settles:
+                try:
+                    settle()
+                except Exception as exc:  # noqa: BLE001
+                    self.record_error(name, exc)
+            for probe in loud:
+                try:  # per probe: one failing probe must not blind the others
+                    changes.extend(probe.poll())
+                except Exception as exc:  # noqa: BLE001
+                    self.record_error(probe.name, exc)
+            self.quiet_polls += 1
+            self.quiet_fast_polls += 1
+            return changes
         moved = False
         for probe in self.probes:
             key = id(probe)
@@ -287,17 +311,32 @@ class Collector:
                 self._quiet_parts.pop(key, None)  # it moved on: asked again
                 moved = True
         if moved:
-            self._quiet_spec = None
+            self._quiet_spec = self._quiet_fast = None
             self._quiet_fill()
         elif self._quiet_ids:
             self.quiet_polls += 1
             if self._quiet_spec is None:
                 self._quiet_spec = self._quiet_join()
+                self._quiet_fast = self._quiet_fast_path()
         return changes
+
+    def _quiet_fast_path(self) -> tuple[list[Any], list[tuple[str, Any]]] | None:
+        """What a poll runs when the joined check holds: the probes outside it are polled
+        and its members settle. None (the slow path) while a member has no part of the
+        check (it is polled and asked again), or without a joined check."""
+        if self._quiet_spec is None:
+            return None
+        ids, members = self._quiet_ids, self._quiet_member_ids
+        loud = [p for p in self.probes if id(p) not in ids]
+        if any(id(p) in members for p in loud):
+            return None
+        settles = [(p.name, self._quiet_settle[id(p)]) for p in self.probes
+                   if id(p) in ids and id(p) in self._quiet_settle]
+        return loud, settles
 
     def _quiet_now(self) -> bool:
         """Whether the quiet probes (``quiet()``: sys.modules, threads, process dicts,
-        signals, logging) have nothing to report, in one C call (``same_reads`` over their
+        signals, logging, process state) have nothing to report, in one C call (``same_reads`` over their
         version tags, lengths and identities) instead of a Python poll each: these change in
         few tests, and asking each of them cost more per test than the watch graph's poll.
 
@@ -332,7 +371,7 @@ class Collector:
     def _quiet_failed(self, exc: Exception) -> None:
         self.record_error("quiet check", exc)
         self._quiet_members, self._quiet_ids, self._quiet_parts = [], set(), {}
-        self._quiet_member_ids, self._quiet_spec = set(), None
+        self._quiet_member_ids, self._quiet_spec, self._quiet_fast = set(), None, None
         self._quiet_for = len(self.probes)  # polled one by one from now on
 
     def _quiet_plan(self) -> None:
@@ -344,7 +383,7 @@ class Collector:
         self._quiet_member_ids = {id(p) for p in members}
         self._quiet_settle = {id(p): p.settle for p in members
                               if callable(getattr(type(p), "settle", None))}
-        self._quiet_parts, self._quiet_spec = {}, None
+        self._quiet_parts, self._quiet_spec, self._quiet_fast = {}, None, None
         self._quiet_fill()
 
     def _quiet_fill(self) -> None:
@@ -362,9 +401,12 @@ class Collector:
                 self.record_error(probe.name, exc)
                 mine = None
             if mine is not None:
-                sources, modes, expected = zip(*mine, strict=True) if mine else ((), (), ())
-                parts[key] = (tuple(sources), "".join(modes).encode("ascii"), tuple(expected),
-                              (None,) * len(sources))
+                # Entries are (source, mode, expected), or with a 4th: a list's state.
+                cols = tuple(zip(*mine, strict=True)) if mine else ((), (), ())
+                sources = cols[0]
+                states = cols[3] if len(cols) > 3 else (None,) * len(sources)
+                parts[key] = (tuple(sources), "".join(cols[1]).encode("ascii"), tuple(cols[2]),
+                              tuple(states))
         self._quiet_ids = set(parts)
 
     def _quiet_join(self) -> tuple[Any, ...] | None:

@@ -13,7 +13,6 @@ cost proportional to the watched size.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import operator
 import sys
 import weakref
@@ -24,10 +23,31 @@ from typing import Any, Protocol
 
 _value = operator.attrgetter("value")
 
+#: 64-bit CPython: the layout every core but copy-compare reads (8-byte words and sizes).
+_WORD_64 = sys.maxsize == 2**63 - 1
+
 try:  # the optional C twin of the tag scan (leakwatch/_gather.c), built where a compiler was
     from . import _gather  # found; without it the same answers come from a memoryview
 except ImportError:  # pragma: no cover - depends on the build
     _gather = None  # type: ignore[assignment]
+
+
+def _ctypes() -> Any:
+    """ctypes, imported when a Python read of memory is needed: where the C scan was built
+    it is not (its import is ~2 ms of every enabled start-up)."""
+    import ctypes
+
+    return ctypes
+
+
+def _ctypes_word(addr: int) -> int:
+    return int(_ctypes().c_uint64.from_address(addr).value)
+
+
+#: The 8-byte word at an address inside an object we hold: ``_gather.word_at`` (C, no
+#: Python frame per read) where it was built, else a ctypes cell.
+_word: Callable[[int], int] = (
+    getattr(_gather, "word_at", None) if _gather is not None else None) or _ctypes_word
 
 
 def words_changed(addresses: Any, seen: Any) -> list[int]:
@@ -83,7 +103,8 @@ class _TagBatch:
 
     def __init__(self, handles: list[_Tag]) -> None:
         self.handles = handles
-        self.cells = [ctypes.c_uint64.from_address(h.addr) for h in handles]
+        cell = _ctypes().c_uint64.from_address
+        self.cells = [cell(h.addr) for h in handles]
         self.seen = [h.seen for h in handles]
 
     def changed(self) -> list[int]:
@@ -145,7 +166,7 @@ def native_length_offsets() -> tuple[int, int] | None:
     Checked on objects whose other fields would give a different answer: a set with a
     deleted entry (``fill`` != ``used``), a list grown past its first allocation.
     """
-    if _gather is None or ctypes.sizeof(ctypes.c_void_p) != 8:
+    if _gather is None or not _WORD_64:
         return None
     try:
         base = object.__basicsize__
@@ -213,30 +234,44 @@ _RAW_LIMIT = 1 << 48
 def _raw_words() -> memoryview:
     """The process's address space as 8-byte words (created once, never written)."""
     if not _RAW:
+        ctypes = _ctypes()
         raw = (ctypes.c_char * _RAW_LIMIT).from_address(0)
         _RAW.append(memoryview(raw).cast("B").cast("Q"))
     return _RAW[0]
 
 
 class VersionTags:
-    """Reads ``ma_version_tag`` through ctypes; O(1) per dict, no user code."""
+    """Reads ``ma_version_tag`` (the C scan, else a memoryview or ctypes); O(1) per dict,
+    no user code."""
 
     name = "version-tag"
     #: Tags date each dict change against phase markers: no per-boundary dict checks.
     dates_changes = True
 
     def __init__(self) -> None:
-        self._offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)
+        self._offset = object.__basicsize__ + 8  # after ma_used (a Py_ssize_t)
         self._probe: dict[int, Any] = {}
         if not self._works():
             raise RuntimeError("dict version tags are not available")
-        self._raw_ok = self._raw_works()
         #: The address space as words (tags read by index, an int each), when it works.
-        self._words: memoryview | None = _raw_words() if self._raw_ok else None
+        #: Not made where the C scan was built: it reads the words (and ctypes stays
+        #: unimported); asked for when a test turns the C scan off.
+        self._raw_checked: bool | None = None
+        self._words: memoryview | None = None
         #: Use the C scan when it was built (tests turn it off to compare both).
         self.native = _gather is not None
         #: The C marker (``_gather.bump_tag``), checked here against the Python one.
         self._bump: Callable[[dict[int, Any], int], int] | None = self._native_bump()
+
+    @property
+    def _raw_ok(self) -> bool:
+        """Whether tags can be read by address (the C scan, else the memoryview)."""
+        if _gather is not None and self.native:
+            return True
+        if self._raw_checked is None:
+            self._raw_checked = self._raw_works()
+            self._words = _raw_words() if self._raw_checked else None
+        return self._raw_checked
 
     def _raw_works(self) -> bool:
         """The memoryview read gives the same tag as ctypes, before and after a write."""
@@ -246,9 +281,10 @@ class VersionTags:
             if id(d) + self._offset >= _RAW_LIMIT:
                 return False
             words = _raw_words()
-            first = words[word] == self._cell(d).value
+            cell = _ctypes().c_uint64.from_address
+            first = words[word] == cell(id(d) + self._offset).value
             d["x"] = 1
-            return bool(first and words[word] == self._cell(d).value)
+            return bool(first and words[word] == cell(id(d) + self._offset).value)
         except Exception:
             return False
 
@@ -263,37 +299,36 @@ class VersionTags:
             second = bump(self._probe, self._offset)
             other: dict[str, int] = {}
             other["x"] = 1
-            if first < second < self._cell(other).value:
+            if first < second < self._tag(other):
                 return bump
         except Exception:
             pass
         return None
 
-    def _cell(self, d: dict[Any, Any]) -> Any:
-        return ctypes.c_uint64.from_address(id(d) + self._offset)
+    def _tag(self, d: dict[Any, Any]) -> int:
+        return _word(id(d) + self._offset)
 
     def _works(self) -> bool:
-        if sys.implementation.name != "cpython" or ctypes.sizeof(ctypes.c_void_p) != 8:
+        if sys.implementation.name != "cpython" or not _WORD_64:
             return False
         used_offset = object.__basicsize__
         d: dict[Any, Any] = {"a": 1, "b": 2, "c": 3}
-        if ctypes.c_ssize_t.from_address(id(d) + used_offset).value != 3:
+        if _word(id(d) + used_offset) != 3:  # ma_used
             return False
-        cell = self._cell(d)
-        before = cell.value
+        before = self._tag(d)
         d["d"] = 4
-        middle = cell.value
+        middle = self._tag(d)
         d["d"] = 5
-        after = cell.value
+        after = self._tag(d)
         other: dict[str, int] = {}
         other["x"] = 1
-        return bool(before != middle != after and self._cell(other).value > after)
+        return bool(before != middle != after and self._tag(other) > after)
 
     def _read(self, addr: int) -> int:
         words = self._words
         if words is not None and addr < _RAW_LIMIT:
             return words[addr >> 3]
-        return int(ctypes.c_uint64.from_address(addr).value)
+        return _word(addr)
 
     def add(self, d: dict[Any, Any]) -> _Tag:
         addr = id(d) + self._offset
@@ -391,8 +426,6 @@ class CopyCompare:
         return None
 
 
-_WATCH_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
-                             ctypes.c_void_p)
 #: The one watcher leakwatch registers per process (CPython allows 8), and its event log.
 _watcher: dict[str, Any] = {}
 
@@ -419,9 +452,12 @@ def _install_watcher() -> tuple[int, list[int]]:
         append(d)
         return 0
 
-    cb = _WATCH_CB(callback)
+    ctypes = _ctypes()
+    watch_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                                ctypes.c_void_p)
+    cb = watch_cb(callback)
     api = ctypes.pythonapi
-    api.PyDict_AddWatcher.argtypes = [_WATCH_CB]
+    api.PyDict_AddWatcher.argtypes = [watch_cb]
     api.PyDict_AddWatcher.restype = ctypes.c_int
     api.PyDict_Watch.argtypes = [ctypes.c_int, ctypes.py_object]
     api.PyDict_Watch.restype = ctypes.c_int

@@ -46,6 +46,43 @@ def test_the_core_picks_the_native_batch_and_can_be_told_not_to() -> None:
     assert type(core.batch(handles)) is _RawTagBatch
 
 
+def test_the_c_word_read_answers_as_ctypes() -> None:
+    d: dict[str, int] = {"a": 1}
+    tags = VersionTags()
+    addr = id(d) + tags._offset
+    assert versions._word is versions._gather.word_at
+    assert versions._word(addr) == versions._ctypes_word(addr) == tags.version(tags.add(d))
+    d["b"] = 2
+    assert versions._word(addr) == versions._ctypes_word(addr)
+    assert versions._word(id(d) + object.__basicsize__) == 2  # ma_used
+    with pytest.raises(ValueError):
+        versions._word(addr + 1)  # unaligned: refused, not read
+
+
+NO_CTYPES = """
+import sys
+from leakwatch import versions
+core = versions.best_core()
+tags = versions.VersionTags()
+watched = {}
+batch = core.batch([core.add(watched)])
+watched["x"] = 1
+assert batch.changed() == [0] and tags.marker() < tags.marker()
+tag_batch = tags.batch([tags.add(watched)])
+watched["y"] = 2
+assert tag_batch.changed() == [0]
+print("ctypes" in sys.modules)
+"""
+
+
+def test_the_cores_do_not_import_ctypes_where_the_c_scan_was_built() -> None:
+    """ctypes (~2 ms of each enabled start-up) is imported only for a Python read of
+    memory: where the C scan was built it reads the words."""
+    out = subprocess.run([sys.executable, "-c", NO_CTYPES], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 def test_length_words_are_read_where_len_says() -> None:
     offsets = native_length_offsets()
     assert offsets is not None
@@ -183,6 +220,32 @@ def test_the_c_locale_read_answers_as_the_python_one() -> None:
     assert slots["locale.setlocale()"] is not surfaces._locale  # the C one is in use
 
 
+def test_the_c_decimal_read_answers_as_the_python_one() -> None:
+    import decimal
+
+    from leakwatch.breadth import surfaces
+
+    read = surfaces._decimal_reader()
+    assert read is not surfaces._decimal  # decimal is imported and the C scan built
+    assert read() == surfaces._decimal()
+    with decimal.localcontext() as ctx:  # a new current context, then one field moved
+        assert read() == surfaces._decimal()
+        ctx.prec = 7
+        ctx.rounding = decimal.ROUND_DOWN
+        assert read() == surfaces._decimal() and read()[:2] == (7, decimal.ROUND_DOWN)
+
+    class Custom(decimal.Context):
+        pass
+
+    saved = decimal.getcontext()
+    decimal.setcontext(Custom())
+    try:  # a subclass's fields could be properties: not read, only its identity
+        assert read() == surfaces._decimal() == ("<custom context>", id(decimal.getcontext()))
+    finally:
+        decimal.setcontext(saved)
+    assert read() == surfaces._decimal()
+
+
 PURE = """
 import sys
 sys.modules["leakwatch._gather"] = None  # as if it had not been built
@@ -194,7 +257,7 @@ assert reads["os.getcwd()"] is surfaces._cwd and reads["os.umask()"] is surfaces
 assert reads["child processes"] is surfaces._children
 assert reads["locale.setlocale()"] is surfaces._locale and surfaces._native_locale() is None
 assert versions._log_hits is None and versions.VersionTags()._bump is None
-assert versions.dict_same is None
+assert versions.dict_same is None and surfaces._decimal_reader() is surfaces._decimal
 core = versions.best_core()
 watched = {}
 batch = core.batch([core.add(watched)])
@@ -310,9 +373,12 @@ def test_the_slot_probe_finds_the_same_changes_with_and_without_the_c_check() ->
 
 QUIET_SUITE = {
     "test_quiet.py": """
-        import builtins, logging, signal, sys, threading, time, types
+        import builtins, decimal, logging, signal, sys, threading, time, types
 
         def test_clean():
+            pass
+
+        def test_clean_twice():
             pass
 
         def test_root_level():
@@ -332,6 +398,12 @@ QUIET_SUITE = {
 
         def test_clean_again():
             pass
+
+        def test_clean_again_twice():
+            pass
+
+        def test_decimal():
+            decimal.getcontext().prec = 5
 
         def test_module():
             sys.modules["lw_fake_quiet"] = types.SimpleNamespace(answer=42)
@@ -363,7 +435,8 @@ QUIET_SEEN = """
         collector = session.config.stash[COLLECTOR]
         names = sorted(p.name for p in collector._quiet_members)
         with open("quiet.json", "w") as fh:
-            json.dump({"members": names, "quiet": collector.quiet_polls}, fh)
+            json.dump({"members": names, "quiet": collector.quiet_polls,
+                       "fast": collector.quiet_fast_polls}, fh)
 """
 
 
@@ -377,14 +450,17 @@ def test_the_quiet_group_finds_what_each_probe_finds(suite: Any) -> None:
         return {(f["test"].rpartition("::")[2], f["kind"], f["subject"]) for f in run.leaks}
 
     grouped = suite.files(**QUIET_SUITE, **{"conftest.py": QUIET_SEEN}).run()
-    grouped.result.assert_outcomes(passed=11)
+    grouped.result.assert_outcomes(passed=14)
     seen = json.loads((suite.pytester.path / "quiet.json").read_text())
-    assert seen["members"] == ["logging", "process-dicts", "signals", "sys.modules", "threads"]
+    assert seen["members"] == ["logging", "process-dicts", "process-state", "signals",
+                               "sys.modules", "threads"]
     assert seen["quiet"] >= 4, seen  # the clean tests' polls skipped the group
+    assert seen["fast"] >= 2, seen  # ... some by the fast path (Collector._quiet_fast)
     alone = suite.files(**{"conftest.py": QUIET_OFF}).run()
-    alone.result.assert_outcomes(passed=11)
+    alone.result.assert_outcomes(passed=14)
     assert findings(grouped) == findings(alone)
     tests = {test for test, _, _ in findings(grouped)}
-    assert {"test_signal", "test_module", "test_builtin", "test_thread", "test_root_level",
-            "test_root_handler", "test_disable"} <= tests
-    assert not tests & {"test_clean", "test_clean_again", "test_clean_after_level", "test_last"}
+    assert {"test_signal", "test_decimal", "test_module", "test_builtin", "test_thread",
+            "test_root_level", "test_root_handler", "test_disable"} <= tests
+    assert not tests & {"test_clean", "test_clean_twice", "test_clean_again",
+                        "test_clean_again_twice", "test_clean_after_level", "test_last"}

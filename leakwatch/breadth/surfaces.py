@@ -152,6 +152,21 @@ def _decimal() -> Any:
     return (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.capitals, ctx.clamp)
 
 
+def _decimal_reader() -> Callable[[], Any]:
+    """``_gather.decimal_fields`` over decimal's own ``getcontext`` and ``Context`` when
+    decimal is already imported (leakwatch imports nothing of the user's) and the C scan
+    was built: one C call per poll instead of six attribute reads in Python."""
+    module = sys.modules.get("decimal")
+    fields = getattr(_native, "decimal_fields", None) if _native is not None else None
+    if module is None or fields is None:
+        return _decimal
+    ns = safe.module_dict(module) or {}
+    getcontext, context = ns.get("getcontext"), ns.get("Context")
+    if getcontext is None or type(context) is not type:
+        return _decimal
+    return _c_level(_decimal, functools.partial(fields, getcontext, context))
+
+
 def _set_decimal(before: Any) -> None:
     module = sys.modules.get("decimal")
     if module is None or type(before) is not tuple or len(before) != len(_DECIMAL_FIELDS):
@@ -388,7 +403,8 @@ def process_slots(pytest_restores_warnings: bool,
         Slot("locale.setlocale()", "locale", _native_locale() or _locale, "eq", _set_locale,
              _describe_value),
         Slot("time.tzname", "timezone", _timezone_reader(), "eq", _tzset, _describe_value),
-        Slot("decimal.getcontext()", "decimal", _decimal, "eq", _set_decimal, _describe_value),
+        Slot("decimal.getcontext()", "decimal", _decimal_reader(), "eq", _set_decimal,
+             _describe_value),
         Slot("sys.getrecursionlimit()", "recursion-limit", sys.getrecursionlimit, "eq",
              sys.setrecursionlimit, _describe_value),
         Slot("os.umask()", "umask", _native_or("umask", _umask), "eq", _set_umask, _describe_value),
@@ -605,6 +621,23 @@ class SlotProbe:
                 self._phases[i] = phase_ended
                 values[i] = value
                 states[i] = seq_state(value) if self._modes[i] == "seq" else value
+
+    def quiet(self) -> list[tuple[Any, str, Any, Any]] | None:
+        """The C check's entries (source, mode, expected, list state), for the collector's
+        quiet group: one C call for this probe and the other quiet ones, and no Python
+        poll while they all read the same. None without the C build."""
+        if self._same_reads is None:
+            return None
+        return list(zip(self._sources, self._codes.decode("ascii"), self._expected,
+                        self._expected_states, strict=True))
+
+    def settle(self) -> None:
+        """What a poll that found nothing does besides: no mark's date is pending."""
+        self._undated = None
+        if self._phases:
+            self._phases = {}
+            self._mark_values = list(self._values)
+            self._mark_states = list(self._states)
 
     def poll(self) -> list[Change]:
         out: list[Change] = []
