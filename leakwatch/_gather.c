@@ -472,10 +472,19 @@ static PyObject *
 decimal_fields(PyObject *self, PyObject *args)
 {
     static const char *names[] = {"prec", "rounding", "Emin", "Emax", "capitals", "clamp"};
+    /* Interned once: a name made anew at each read misses the type's attribute cache. */
+    static PyObject *interned[6] = {NULL};
     PyObject *getcontext, *context_type, *ctx, *out;
 
     if (!PyArg_ParseTuple(args, "OO", &getcontext, &context_type)) {
         return NULL;
+    }
+    if (interned[5] == NULL) {
+        for (Py_ssize_t i = 0; i < 6; i++) {
+            if (interned[i] == NULL && (interned[i] = PyUnicode_InternFromString(names[i])) == NULL) {
+                return NULL;
+            }
+        }
     }
     ctx = PyObject_CallNoArgs(getcontext);
     if (ctx == NULL) {
@@ -492,7 +501,7 @@ decimal_fields(PyObject *self, PyObject *args)
         return NULL;
     }
     for (Py_ssize_t i = 0; i < 6; i++) {
-        PyObject *value = PyObject_GetAttrString(ctx, names[i]);
+        PyObject *value = PyObject_GetAttr(ctx, interned[i]);
         if (value == NULL) {
             Py_DECREF(out);
             Py_DECREF(ctx);
