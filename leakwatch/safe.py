@@ -273,15 +273,29 @@ def is_mock(obj: object) -> bool:
     cls = type(obj)
     if id(cls) in SAFE_SCALAR_IDS:
         return False  # str, int, ...: never a mock (decided without an MRO walk)
-    if has_base(cls, _NonCallableMock):
-        return True
     if cls is types.FunctionType:
-        fdict = instance_dict(obj)
+        # A plain function (what most patches replace): its own __dict__, read through
+        # the function type's C descriptor, says; no MRO walk.
+        fdict = _function_dict(obj)
         if fdict is not None:
             inner = fdict.get("mock")
             if inner is not None and has_base(type(inner), _NonCallableMock):
                 return True
-    return False
+        return False
+    return has_base(cls, _NonCallableMock)
+
+
+#: ``types.FunctionType``'s own ``__dict__`` descriptor (C): a function's attribute dict.
+_FUNCTION_DICT: Any = vars(types.FunctionType)["__dict__"]
+
+
+def _function_dict(func: object) -> dict[str, Any] | None:
+    """The ``__dict__`` of an exact function (the caller checked its type)."""
+    try:
+        result = _FUNCTION_DICT.__get__(func, types.FunctionType)
+    except Exception:  # noqa: BLE001 - pragma: no cover
+        return None
+    return result if type(result) is dict else None
 
 
 def mock_name(obj: object) -> str | None:

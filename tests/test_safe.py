@@ -97,7 +97,15 @@ def test_every_mock_flavour_is_a_mock(factory: Any) -> None:
     assert safe.is_mock(factory())
 
 
-@pytest.mark.parametrize("value", [1, "s", None, object(), functools.partial(print), [], {}, len, types])
+def _function_with_a_mock_attribute() -> None:
+    pass
+
+
+_function_with_a_mock_attribute.mock = "not a mock"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", [1, "s", None, object(), functools.partial(print), [], {}, len, types,
+                                   _function_with_a_mock_attribute, lambda: None])
 def test_non_mocks(value: object) -> None:
     assert not safe.is_mock(value)
 
