@@ -336,9 +336,10 @@ class Collector:
 
     def _quiet_now(self) -> bool:
         """Whether the quiet probes (``quiet()``: sys.modules, threads, process dicts,
-        signals, logging, process state) have nothing to report, in one C call (``same_reads`` over their
-        version tags, lengths and identities) instead of a Python poll each: these change in
-        few tests, and asking each of them cost more per test than the watch graph's poll.
+        signals, logging, process state) have nothing to report, in one C call
+        (``same_reads`` over their version tags, lengths, identities and readers) instead of
+        a Python poll each: these change in few tests, and asking each of them cost more per
+        test than the watch graph's poll.
 
         Without the joined check (after a poll in which one of them moved, until one in
         which none did), each one's own part is checked (:meth:`_quiet_part_same`): only

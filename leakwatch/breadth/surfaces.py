@@ -632,7 +632,8 @@ class SlotProbe:
                         self._expected_states, strict=True))
 
     def settle(self) -> None:
-        """What a poll that found nothing does besides: no mark's date is pending."""
+        """What :meth:`poll` does when it finds nothing: no date is pending, and the next
+        marks compare with the poll's values."""
         self._undated = None
         if self._phases:
             self._phases = {}
