@@ -293,7 +293,7 @@ def _function_dict(func: object) -> dict[str, Any] | None:
     """The ``__dict__`` of an exact function (the caller checked its type)."""
     try:
         result = _FUNCTION_DICT.__get__(func, types.FunctionType)
-    except Exception:  # noqa: BLE001 - pragma: no cover
+    except Exception:  # noqa: BLE001  # pragma: no cover - a C getter of a real function
         return None
     return result if type(result) is dict else None
 

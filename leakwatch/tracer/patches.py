@@ -54,7 +54,7 @@ class Patches:
         original = record.original
         if safe.is_mock(original):
             self._over_mock(owner_record, path, original, record.origin)
-        elif type(record.target) is types.ModuleType or safe.is_module(record.target):
+        elif safe.is_module(record.target):
             self._target_miss(owner_record, target_name, attribute, path, original, record.origin, new)
 
     def _over_mock(self, owner_record: Any, path: str, original: Any, origin: Origin | None) -> None:
@@ -224,9 +224,6 @@ def _obj_name(obj: Any) -> str:
 
 
 def _target_name(target: Any) -> str | None:
-    if type(target) is types.ModuleType:  # the usual patch target: no MRO walk
-        name = (safe.module_dict(target) or {}).get("__name__")
-        return name if type(name) is str else None
     if safe.is_module(target):
         name = (safe.module_dict(target) or {}).get("__name__")
         return name if type(name) is str else None
