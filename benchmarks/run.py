@@ -60,8 +60,8 @@ def variants(extra_leakwatch: list[str], naive: bool = False) -> dict[str, list[
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_once(suite: Path, args: list[str]) -> Sample:
-    cmd = [sys.executable, "-m", "pytest", *COMMON, *args]
+def run_once(suite: Path, args: list[str], python: str = sys.executable) -> Sample:
+    cmd = [python, "-m", "pytest", *COMMON, *args]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=suite, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=CHILD_ENV)
