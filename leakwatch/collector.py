@@ -273,7 +273,9 @@ class Collector:
 
     def _poll(self) -> list[Change]:
         changes: list[Change] = []
-        quiet = self._quiet_now()
+        if len(self.probes) != self._quiet_for:
+            self._quiet_plan()
+        quiet = self._quiet_now(self._quiet_spec)
         fast = self._quiet_fast
         if quiet and fast is not None:
             # The usual poll: the group's members settle, the others are polled; no
@@ -295,7 +297,7 @@ class Collector:
         moved = False
         for probe in self.probes:
             key = id(probe)
-            if key in self._quiet_ids and (quiet or self._quiet_part_same(key)):
+            if key in self._quiet_ids and (quiet or self._quiet_now(self._quiet_parts.get(key))):
                 settle = self._quiet_settle.get(key)
                 if settle is not None:
                     try:
@@ -334,37 +336,24 @@ class Collector:
                    if id(p) in ids and id(p) in self._quiet_settle]
         return loud, settles
 
-    def _quiet_now(self) -> bool:
+    def _quiet_now(self, check: tuple[Any, ...] | None) -> bool:
         """Whether the quiet probes (``quiet()``: sys.modules, threads, process dicts,
         signals, logging, process state) have nothing to report, in one C call
         (``same_reads`` over their version tags, lengths, identities and readers) instead of
         a Python poll each: these change in few tests, and asking each of them cost more per
-        test than the watch graph's poll.
+        test than the watch graph's poll. ``check`` is the joined check of all of them, or
+        one probe's part of it (False when there is none, or without the C build).
 
         Without the joined check (after a poll in which one of them moved, until one in
-        which none did), each one's own part is checked (:meth:`_quiet_part_same`): only
-        the ones that moved are polled, and only they are asked again. A suite in which
-        one of them moves in every test (a first import per test) pays a few part checks,
-        not a rebuild of the joined check each time."""
-        if len(self.probes) != self._quiet_for:
-            self._quiet_plan()
-        spec = self._quiet_spec
+        which none did), each one's own part is checked: only the ones that moved are
+        polled, and only they are asked again. A suite in which one of them moves in every
+        test (a first import per test) pays a few part checks, not a rebuild of the joined
+        check each time."""
         same = versions.same_reads
-        if spec is None or same is None:
+        if check is None or same is None:
             return False
         try:
-            return bool(same(*spec))
-        except Exception as exc:  # noqa: BLE001
-            self._quiet_failed(exc)
-            return False
-
-    def _quiet_part_same(self, key: int) -> bool:
-        part = self._quiet_parts.get(key)
-        same = versions.same_reads
-        if part is None or same is None:
-            return False
-        try:
-            return bool(same(*part))
+            return bool(same(*check))
         except Exception as exc:  # noqa: BLE001
             self._quiet_failed(exc)
             return False
