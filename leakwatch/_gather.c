@@ -22,6 +22,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #ifndef _WIN32
@@ -623,6 +624,128 @@ same_reads(PyObject *self, PyObject *args)
     Py_RETURN_TRUE;
 }
 
+/* KeyPass: a wrapt wrapper function (wrapper(wrapped, instance, args, kwargs)) for the
+ * os.environ methods. pytest writes PYTEST_CURRENT_TEST three times per test and deletes
+ * it once (a read first, through MutableMapping.pop): those calls go straight to the
+ * wrapped method here, without the Python wrapper's frame; every other call goes to
+ * `slow`, the Python wrapper, with the same four arguments. Keys are compared only when
+ * they are exactly str (or bytes, for os.environb): no user __eq__ runs. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *slow;
+    PyObject *str_key;
+    PyObject *bytes_key;
+    vectorcallfunc vectorcall;
+} KeyPassObject;
+
+static int
+keypass_matches(KeyPassObject *self, PyObject *key)
+{
+    if (PyUnicode_CheckExact(key)) {
+        return key == self->str_key
+            || (PyUnicode_GET_LENGTH(key) == PyUnicode_GET_LENGTH(self->str_key)
+                && PyUnicode_Compare(key, self->str_key) == 0);
+    }
+    if (PyBytes_CheckExact(key)) {
+        Py_ssize_t n = PyBytes_GET_SIZE(key);
+        return n == PyBytes_GET_SIZE(self->bytes_key)
+            && memcmp(PyBytes_AS_STRING(key), PyBytes_AS_STRING(self->bytes_key), (size_t)n) == 0;
+    }
+    return 0;
+}
+
+static PyObject *
+keypass_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    KeyPassObject *self = (KeyPassObject *)op;
+    if (PyVectorcall_NARGS(nargsf) == 4 && kwnames == NULL) {
+        PyObject *call_args = args[2], *call_kwargs = args[3];
+        if (PyTuple_CheckExact(call_args) && PyTuple_GET_SIZE(call_args) >= 1
+                && (call_kwargs == Py_None
+                    || (PyDict_CheckExact(call_kwargs) && PyDict_GET_SIZE(call_kwargs) == 0))
+                && keypass_matches(self, PyTuple_GET_ITEM(call_args, 0))) {
+            return PyObject_Call(args[0], call_args, NULL);
+        }
+    }
+    return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
+}
+
+static PyObject *
+keypass_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *slow, *str_key, *bytes_key;
+    static char *kwlist[] = {"slow", "str_key", "bytes_key", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OUS:KeyPass", kwlist, &slow, &str_key,
+                                     &bytes_key)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(slow)) {
+        PyErr_SetString(PyExc_TypeError, "KeyPass: slow must be callable");
+        return NULL;
+    }
+    KeyPassObject *self = (KeyPassObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->slow = Py_NewRef(slow);
+    self->str_key = Py_NewRef(str_key);
+    self->bytes_key = Py_NewRef(bytes_key);
+    self->vectorcall = keypass_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+keypass_traverse(KeyPassObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->slow);
+    return 0;
+}
+
+static int
+keypass_clear(KeyPassObject *self)
+{
+    Py_CLEAR(self->slow);
+    return 0;
+}
+
+static void
+keypass_dealloc(KeyPassObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    keypass_clear(self);
+    Py_CLEAR(self->str_key);
+    Py_CLEAR(self->bytes_key);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+keypass_get_slow(KeyPassObject *self, void *closure)
+{
+    return Py_NewRef(self->slow != NULL ? self->slow : Py_None);
+}
+
+static PyGetSetDef keypass_getset[] = {
+    {"slow", (getter)keypass_get_slow, NULL, "the Python wrapper every other call goes to", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject KeyPassType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "leakwatch._gather.KeyPass",
+    .tp_basicsize = sizeof(KeyPassObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = PyDoc_STR("KeyPass(slow, str_key, bytes_key): a wrapt wrapper that calls the "
+                        "wrapped method directly when its first argument is exactly str_key "
+                        "or bytes_key, else slow(wrapped, instance, args, kwargs)."),
+    .tp_new = keypass_new,
+    .tp_dealloc = (destructor)keypass_dealloc,
+    .tp_traverse = (traverseproc)keypass_traverse,
+    .tp_clear = (inquiry)keypass_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(KeyPassObject, vectorcall),
+    .tp_getset = keypass_getset,
+};
+
 static PyMethodDef gather_methods[] = {
     {"words_changed", words_changed, METH_VARARGS, words_changed_doc},
     {"same_reads", same_reads, METH_VARARGS, same_reads_doc},
@@ -658,5 +781,16 @@ static struct PyModuleDef gather_module = {
 PyMODINIT_FUNC
 PyInit__gather(void)
 {
-    return PyModule_Create(&gather_module);
+    if (PyType_Ready(&KeyPassType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&gather_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(module, "KeyPass", (PyObject *)&KeyPassType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
@@ -121,6 +122,8 @@ class Collector:
         self.stack: list[Record] = []
         self.fixtures: dict[int, Record] = {}
         self.core: Any = None
+        #: The core's marker as kept at start (``marker_call``: C, no Python frame, where built).
+        self._marker: Callable[[], int | None] = lambda: None
         self.graph: WatchGraph | None = None
         self.probes: list[Probe] = []
         #: The quiet group (see _quiet_now): its members, their settle() methods, the ids
@@ -198,6 +201,7 @@ class Collector:
                 _GraphProbe(self.graph),
                 *self.extra_probes,
             ]
+            self._marker = self.core.marker_call()
             for probe in self.probes:
                 with self.guard(probe.name):
                     probe.start()
@@ -488,7 +492,7 @@ class Collector:
                 self.checkpoint()
             self._just_closed = False
             record = Record(Owner("test", nodeid), codes=codes)
-            marker = self.core.marker()
+            marker = self._marker()
             if marker is not None:
                 record.markers.append(("setup", marker))
             self.stack.append(record)
@@ -518,7 +522,7 @@ class Collector:
             record.since = phase
         try:
             record.phase = phase
-            marker = self.core.marker()
+            marker = self._marker()
             if marker is not None:
                 record.markers.append((phase, marker))
         except Exception as exc:  # noqa: BLE001

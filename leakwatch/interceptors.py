@@ -354,7 +354,12 @@ def _env_getitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
     return value
 
 
+#: Writes through ``os.environ``/``os.environb`` so far, pytest's own key left out: while
+#: it has not moved (and the length has not), the environment has not changed. Read by
+#: the env probe as a global (a function call per test cost more than the read).
 _env_write_count = 0
+_PYTEST_KEY = "PYTEST_CURRENT_TEST"
+_PYTEST_KEY_BYTES = _PYTEST_KEY.encode("ascii")
 
 
 def _is_pytest_key(key: Any) -> bool:
@@ -362,8 +367,7 @@ def _is_pytest_key(key: Any) -> bool:
     not recorded. Exact types only (no user __eq__), str with str and bytes with bytes
     (python -bb)."""
     kind = type(key)
-    return (kind is str and key == "PYTEST_CURRENT_TEST") or (
-        kind is bytes and key == b"PYTEST_CURRENT_TEST")
+    return (kind is str and key == _PYTEST_KEY) or (kind is bytes and key == _PYTEST_KEY_BYTES)
 
 
 def _env_write(key: Any, value: Any) -> None:
@@ -560,22 +564,39 @@ def _targets() -> list[tuple[Any, str, Any]]:
     return targets
 
 
+try:
+    from ._gather import KeyPass as _built_key_pass
+
+    #: ``_gather.KeyPass`` where the C part was built (tests set it to None to compare).
+    _key_pass: Any = _built_key_pass
+except ImportError:  # pragma: no cover - no compiler where it was installed
+    _key_pass = None
+
+#: The ``os.environ`` wrappers whose calls for pytest's own key need nothing of them.
+_PASS_PYTEST_KEY = frozenset({_env_getitem, _env_setitem, _env_delitem})
+
+
+def _entry(wrapper: Any) -> Any:
+    """What wrapt calls: the wrapper, or for the ``os.environ`` ones where the C part was
+    built, a ``KeyPass`` in front of it. pytest writes ``PYTEST_CURRENT_TEST`` three
+    times per test and pops it once (a read and a delete): those five calls then go
+    straight to ``os.environ`` without a Python frame of ours (each wrapper would only
+    have found out that the key is pytest's, :func:`_is_pytest_key`)."""
+    if _key_pass is not None and wrapper in _PASS_PYTEST_KEY:
+        return _key_pass(wrapper, _PYTEST_KEY, _PYTEST_KEY_BYTES)
+    return wrapper
+
+
 def _install() -> None:
     for owner, name, wrapper in _targets():
         original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         _originals.append((owner, name, original))
-        setattr(owner, name, wrapt.FunctionWrapper(original, wrapper))
+        setattr(owner, name, wrapt.FunctionWrapper(original, _entry(wrapper)))
 
 
 def env_writes_tracked() -> bool:
     """True while ``os.environ`` writes are wrapped: each carries its owner and phase."""
     return any(owner is os._Environ and name == "__setitem__" for owner, name, _ in _originals)
-
-
-def env_write_count() -> int:
-    """Writes through ``os.environ``/``os.environb`` so far, pytest's own key left out:
-    while it has not moved (and the length has not), the environment has not changed."""
-    return _env_write_count
 
 
 def env_write_phase(key: str) -> str | None:

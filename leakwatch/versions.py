@@ -13,6 +13,7 @@ cost proportional to the watched size.
 from __future__ import annotations
 
 import atexit
+import functools
 import operator
 import sys
 import weakref
@@ -79,6 +80,8 @@ class DictCore(Protocol):
     def version(self, handle: Any) -> int | None: ...
 
     def marker(self) -> int | None: ...
+
+    def marker_call(self) -> Callable[[], int | None]: ...
 
 
 class _Tag:
@@ -369,6 +372,14 @@ class VersionTags:
         self._probe[0] = self._probe.get(0, 0) + 1
         return self._read(id(self._probe) + self._offset)  # the dict object never moves
 
+    def marker_call(self) -> Callable[[], int | None]:
+        """:meth:`marker` as one callable for the collector to keep: the C marker bound to
+        its arguments where it was built (a phase boundary then runs no Python frame for
+        it), else the method."""
+        if self._bump is not None:
+            return functools.partial(self._bump, self._probe, self._offset)
+        return self.marker
+
 
 class _Copy:
     __slots__ = ("dict", "keys", "values")
@@ -424,6 +435,9 @@ class CopyCompare:
 
     def marker(self) -> None:
         return None
+
+    def marker_call(self) -> Callable[[], None]:
+        return self.marker
 
 
 #: The one watcher leakwatch registers per process (CPython allows 8), and its event log.

@@ -6,6 +6,7 @@ accelerator is absent and these tests skip; .ci/run builds it and says so.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import subprocess
@@ -137,6 +138,13 @@ def test_the_c_marker_moves_as_the_python_one_does() -> None:
     assert second < third
     core._bump = versions._gather.bump_tag
     assert third < core.marker()
+    kept = core.marker_call()  # what the collector keeps: the C marker, bound
+    assert type(kept) is functools.partial and kept.func is versions._gather.bump_tag
+    fourth = kept()
+    d["y"] = 2
+    assert fourth < core._read(id(d) + core._offset) < kept() < core.marker()
+    core._bump = None
+    assert core.marker_call() == core.marker  # without the C build: the Python method
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="dict watchers are 3.12+")
@@ -373,10 +381,19 @@ def test_the_slot_probe_finds_the_same_changes_with_and_without_the_c_check() ->
 
 QUIET_SUITE = {
     "test_quiet.py": """
-        import builtins, decimal, logging, signal, sys, threading, time, types
+        import builtins, decimal, logging, os, signal, sys, threading, time, types
 
         def test_clean():
             pass
+
+        def test_env_put_back(monkeypatch):
+            monkeypatch.setenv("LW_QUIET_BACK", "1")
+
+        def test_env():
+            os.environ["LW_QUIET_ENV"] = "1"
+
+        def test_env_raw():
+            os.environ._data[b"LW_QUIET_RAW"] = b"1"  # past the wrapper: the length moves
 
         def test_clean_twice():
             pass
@@ -450,17 +467,89 @@ def test_the_quiet_group_finds_what_each_probe_finds(suite: Any) -> None:
         return {(f["test"].rpartition("::")[2], f["kind"], f["subject"]) for f in run.leaks}
 
     grouped = suite.files(**QUIET_SUITE, **{"conftest.py": QUIET_SEEN}).run()
-    grouped.result.assert_outcomes(passed=14)
+    grouped.result.assert_outcomes(passed=17)
     seen = json.loads((suite.pytester.path / "quiet.json").read_text())
     assert seen["members"] == ["logging", "process-dicts", "process-state", "signals",
                                "sys.modules", "threads"]
     assert seen["quiet"] >= 4, seen  # the clean tests' polls skipped the group
     assert seen["fast"] >= 2, seen  # ... some by the fast path (Collector._quiet_fast)
     alone = suite.files(**{"conftest.py": QUIET_OFF}).run()
-    alone.result.assert_outcomes(passed=14)
+    alone.result.assert_outcomes(passed=17)
     assert findings(grouped) == findings(alone)
     tests = {test for test, _, _ in findings(grouped)}
+    assert {("test_env", "env", "LW_QUIET_ENV"), ("test_env_raw", "env", "LW_QUIET_RAW")
+            } <= findings(grouped)
     assert {"test_signal", "test_decimal", "test_module", "test_builtin", "test_thread",
             "test_root_level", "test_root_handler", "test_disable"} <= tests
-    assert not tests & {"test_clean", "test_clean_twice", "test_clean_again",
+    assert not tests & {"test_clean", "test_clean_twice", "test_env_put_back", "test_clean_again",
                         "test_clean_again_twice", "test_clean_after_level", "test_last"}
+
+
+def test_key_pass_calls_the_wrapped_method_for_pytests_key_only() -> None:
+    """``_gather.KeyPass`` (interceptors._entry): pytest's own key, exactly str or bytes,
+    goes straight to the wrapped method; every other call reaches the Python wrapper with
+    the same four arguments (a str subclass too: its __eq__ is never asked)."""
+    from leakwatch import interceptors
+
+    slow_calls: list[tuple[Any, ...]] = []
+
+    def slow(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        slow_calls.append(args)
+        return wrapped(*args, **kwargs)
+
+    class Sneaky(str):
+        def __eq__(self, other: object) -> bool:
+            raise AssertionError("a user __eq__ ran")
+
+        __hash__ = str.__hash__
+
+    passed = versions._gather.KeyPass(slow, "PYTEST_CURRENT_TEST", b"PYTEST_CURRENT_TEST")
+    assert passed.slow is slow
+    store: dict[Any, Any] = {}
+    assert passed(store.__setitem__, store, ("PYTEST_CURRENT_TEST", "a"), {}) is None
+    assert passed(store.__setitem__, store, (b"PYTEST_CURRENT_TEST", "b"), {}) is None
+    assert passed(store.get, store, ("PYTEST_CURRENT_TEST",), {}) == "a"
+    assert slow_calls == []
+    for args in [("PYTEST_CURRENT_TESTX", "c"), ("OTHER", "d")]:
+        passed(store.__setitem__, store, args, {})
+    passed(lambda *a: None, store, (Sneaky("PYTEST_CURRENT_TEST"), "e"), {})
+    assert passed(lambda key: store[key], store, (), {"key": "OTHER"}) == "d"  # no args[0]
+    assert [str.__str__(a[0]) if a else None for a in slow_calls] == [
+        "PYTEST_CURRENT_TESTX", "OTHER", "PYTEST_CURRENT_TEST", None]
+    assert type(slow_calls[2][0]) is Sneaky
+    with pytest.raises(KeyError):  # errors pass through unchanged, from either path
+        passed({}.__getitem__, {}, ("PYTEST_CURRENT_TEST",), {})
+    with pytest.raises(KeyError):
+        passed({}.__getitem__, {}, ("OTHER",), {})
+    # Only the os.environ wrappers get one; without the C build each is its own entry.
+    assert type(interceptors._entry(interceptors._env_setitem)) is versions._gather.KeyPass
+    assert interceptors._entry(interceptors._patch_enter) is interceptors._patch_enter
+
+
+def test_pytests_key_writes_are_not_counted_and_others_are(suite: Any) -> None:
+    """In a run: the installed ``os.environ`` wrappers pass pytest's key through the C
+    entry; a test's own writes and deletes still reach the Python wrapper (counted, and
+    reported with who wrote them)."""
+    run = suite.files(**{"test_keys.py": """
+        import os
+        from leakwatch import _gather, interceptors
+
+        def test_entry_and_counts():
+            wrapper = os._Environ.__dict__["__setitem__"]
+            assert type(wrapper._self_wrapper) is _gather.KeyPass
+            before = interceptors._env_write_count
+            current = os.environ["PYTEST_CURRENT_TEST"]
+            os.environ["PYTEST_CURRENT_TEST"] = current
+            assert interceptors._env_write_count == before
+            os.environ["LW_KEYPASS_SET"] = "1"
+            os.environ.pop("LW_KEYPASS_SET")
+            assert interceptors._env_write_count == before + 2
+
+        def test_leaks():
+            os.environ["LW_KEYPASS_LEAK"] = "1"
+    """}).run()
+    run.result.assert_outcomes(passed=2)
+    leak = run.find("env", "LW_KEYPASS_LEAK", "test_leaks")[0]
+    assert leak["detail"]["written_by"] == "test_keys.py::test_leaks"  # the wrapper saw it
+    assert leak["detail"]["written_in_phase"] == "call"
+    assert [f["subject"] for f in run.leaks] == ["LW_KEYPASS_LEAK"]

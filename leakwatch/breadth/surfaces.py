@@ -213,7 +213,10 @@ def _policy_object() -> Any:
 
 
 def _asyncio_policy() -> Any:
-    policy = _policy_object()
+    # Read in every test (the quiet check): the namespace's get, once it is known, without
+    # a call to _policy_object (here and in _asyncio_loop).
+    ns = _EVENTS_NS[0]
+    policy = ns.get("_event_loop_policy") if ns is not None else _policy_object()
     if policy is None or type(policy) is _DEFAULT_POLICY_TYPE[0]:
         return DEFAULT_POLICY
     if _DEFAULT_POLICY_TYPE[0] is None:
@@ -258,7 +261,10 @@ def _loop_local() -> Any:
 
 
 def _asyncio_loop() -> Any:
-    local = _loop_local()
+    ns = _EVENTS_NS[0]
+    policy = ns.get("_event_loop_policy") if ns is not None else _policy_object()
+    cached = _LOCAL_CACHE
+    local = cached[1] if policy is not None and cached[0] is policy else _loop_local()
     return getattr(local, "_loop", None) if local is not None else None
 
 
