@@ -157,6 +157,10 @@ class Collector:
         self.extra_probes: list[Probe] = []
         #: Callables (report: dict, config) run at session end with the JSON report's content.
         self.outputs: list[Any] = []
+        #: Callables () -> bool: whether an output will use the report this run (a SARIF
+        #: file, a baseline, GitHub annotations). With none, no report file and no xdist
+        #: controller to send it to, the report is not built (plugin.pytest_sessionfinish).
+        self.report_wanted: list[Any] = []
         #: Extra top-level JSON report keys: name -> callable returning JSON-able data.
         self.report_extras: dict[str, Any] = {}
         #: Predicates (finding) -> bool: True drops the finding (the ``leakwatch`` marker's

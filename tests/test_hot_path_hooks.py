@@ -237,3 +237,48 @@ def test_a_wider_fixture_asked_for_at_run_time_keeps_its_window(app_suite: Suite
     assert run.find(subject="app.runner.settings.debug") == []
     owners = {(f["owner"]["type"], f["owner"]["name"]) for f in run.leaks}
     assert owners == {("fixture", "handler_added")}, run.leaks
+
+
+BUILDS = """
+    import json
+    from leakwatch.report import json_report
+
+    _build = json_report.build
+    built = []
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return _build(*args, **kwargs)
+
+    json_report.build = counting
+
+    def pytest_unconfigure(config):
+        with open("builds.json", "w") as fh:
+            json.dump(len(built), fh)
+"""
+
+
+@pytest.mark.parametrize("args, builds", [
+    ((), 0),  # a plain `pytest --leakwatch`: nothing reads a report
+    (("--leakwatch-sarif=out.sarif",), 1),
+    (("--leakwatch-fail",), 0),  # the gate reads the findings, not the report
+])
+def test_the_report_is_built_only_when_something_reads_it(suite: Suite, args: tuple[str, ...],
+                                                          builds: int) -> None:
+    """Building the report reads every test's outcome (~5 ms at 2,000 tests): a run
+    without a report file, SARIF, baseline, GitHub annotations or xdist does not build
+    it. The terminal summary and the gate come from the collector and are the same."""
+    run = suite.files(**{"conftest.py": BUILDS, "test_one.py": """
+        import os
+
+        def test_leaks():
+            os.environ["LW_BUILDS_LEAK"] = "1"
+    """}).run(*args, report=False)
+    assert json.loads((suite.pytester.path / "builds.json").read_text()) == builds
+    run.result.stdout.fnmatch_lines(["*LW_BUILDS_LEAK*", "leakwatch: 1 leak*"])
+    gated = "--leakwatch-fail" in args
+    assert run.result.ret == (1 if gated else 0)
+    assert (suite.pytester.path / "out.sarif").exists() == bool(builds)
+    with_file = suite.run(*args)  # the usual --leakwatch-report: built once, written
+    assert json.loads((suite.pytester.path / "builds.json").read_text()) == 1
+    assert [f["subject"] for f in with_file.leaks] == ["LW_BUILDS_LEAK"]

@@ -96,6 +96,57 @@ def test_patch_target_miss(app_suite: Suite) -> None:
     assert f["origin"]["line"] == 6
 
 
+def test_a_called_patch_looks_up_no_holders(app_suite: Suite) -> None:
+    """The other bindings of what a patch replaced are looked up when its owner ends, and
+    only if its mock was never called: a suite whose patches reach their mocks never builds
+    the holders' index. A miss made in a fixture is still found, dated by its patch."""
+    run = app_suite.files(**VIEWS, **{"conftest.py": """
+        import json
+        import pytest
+        from unittest.mock import patch
+
+        @pytest.fixture
+        def quiet_log():
+            with patch("app.runner.log_event") as m:
+                yield m
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_sessionfinish(session):
+            tracer = session.config.pluginmanager.get_plugin("leakwatch-tracer").tracer
+            with open("holders.json", "w") as fh:
+                json.dump({"indexed": tracer.patches._index_size,
+                           "pending": len(tracer.patches._misses)}, fh)
+    """, "test_called.py": """
+        from unittest.mock import patch
+        from app import runner, views
+
+        def test_reaches_the_mock():
+            with patch("app.views.log_event") as m:
+                views.handle("x")
+            assert m.called
+        def test_definition_site_reached():
+            with patch("app.runner.log_event") as m:
+                runner.log_event("x")
+            assert m.called
+    """}).run()
+    run.result.assert_outcomes(passed=2)
+    import json
+
+    seen = json.loads((app_suite.pytester.path / "holders.json").read_text())
+    assert seen == {"indexed": -1, "pending": 0}, seen  # index never built, nothing left
+    assert not run.find("patch-target-miss")
+    fixture = app_suite.files(**{"test_fixture_miss.py": """
+        from app import views
+
+        def test_uses_fixture(quiet_log):
+            views.handle("x")  # views holds the original: the mock is never called
+    """}).run("test_fixture_miss.py")
+    fixture.result.assert_outcomes(passed=1)
+    miss = fixture.find("patch-target-miss")
+    assert len(miss) == 1 and miss[0]["detail"]["untouched"] == ["app.views.log_event"], miss
+    assert miss[0]["phase"] == "setup"  # the phase the patch was made in, not its undoing
+
+
 def test_patch_target_miss_module_imported_mid_run(app_suite: Suite) -> None:
     # The index of bindings is built at the first patch and then only brought up to date
     # for modules that came or went: a module first imported by a later test must be in it.

@@ -72,6 +72,7 @@ class CIPlugin:
             collector.outputs.append(self.baseline_output)
             collector.outputs.append(self.sarif_output)
             collector.outputs.append(self.github_output)
+            collector.report_wanted.append(self.wants_report)
 
     @property
     def controller(self) -> bool:
@@ -303,6 +304,12 @@ class CIPlugin:
             baseline_mod.write(self.baseline_path, report)
             if self.gate is not None:
                 self.gate.baseline = {e["id"] for e in baseline_mod.entries_from_report(report)}
+
+    def wants_report(self) -> bool:
+        """Whether one of the outputs below will use the report."""
+        from ..report import github
+
+        return self.baseline_path is not None or self.sarif_path is not None or github.enabled()
 
     def sarif_output(self, report: dict[str, Any], config: pytest.Config) -> None:
         if self.sarif_path is not None:

@@ -37,25 +37,33 @@ class Patches:
         #: module name -> (its namespace, the ids it put in ``_index``), per indexed module.
         self._indexed: dict[str, tuple[Any, list[int]]] = {}
         self._index_size = -1
-        #: (owner label, the patch's mock, finding): judged when the owner ends.
-        self._misses: list[tuple[str, Any, Any, Finding]] = []
+        #: (owner label, the patch's mock, its owner's record, the patch, the phase it was
+        #: made in): judged when the owner ends, and only if the mock was never called.
+        self._misses: list[tuple[str, Any, Any, interceptors.PatchRecord, str]] = []
 
     # -- patch-target-miss / patch-over-mock -------------------------------------
 
     def on_patch(self, record: interceptors.PatchRecord, new: Any) -> None:
         owner_record = self.tracer.current_record()
-        if owner_record is None:
-            return
-        target_name = _target_name(record.target)
         attribute = record.attribute
-        if target_name is None or type(attribute) is not str:
+        if owner_record is None or type(attribute) is not str:
             return
-        path = f"{target_name}.{attribute}"
         original = record.original
         if safe.is_mock(original):
-            self._over_mock(owner_record, path, original, record.origin)
-        elif safe.is_module(record.target):
-            self._target_miss(owner_record, target_name, attribute, path, original, record.origin, new)
+            target_name = _target_name(record.target)
+            if target_name is not None:
+                self._over_mock(owner_record, f"{target_name}.{attribute}", original, record.origin)
+        elif safe.is_module(record.target) and _may_be_held(original):
+            phase = self.tracer.phase(owner_record)
+            if safe.is_mock(new):
+                # A mock: the other bindings are looked up when its owner ends, and only if
+                # it was never called (a called mock reached its code). The usual patch is
+                # called, and costs no lookup (nor, until one is needed, the holders' index).
+                self._misses.append((owner_record.owner.label(), new, owner_record, record, phase))
+                return
+            finding = self._target_miss(owner_record, record, phase)
+            if finding is not None:
+                self.tracer.emit(owner_record, finding)
 
     def _over_mock(self, owner_record: Any, path: str, original: Any, origin: Origin | None) -> None:
         label = owner_record.owner.label()
@@ -77,11 +85,14 @@ class Patches:
         self.tracer.emit(owner_record, Finding(owner_record.owner, OVER_MOCK, path, text, "warning",
                                                self.tracer.phase(owner_record), detail, origin))
 
-    def _target_miss(self, owner_record: Any, target_name: str, attribute: str, path: str,
-                     original: Any, origin: Origin | None, new: Any = None) -> None:
-        cls = type(original)
-        if not (cls is types.FunctionType or cls is types.BuiltinFunctionType or safe.is_class(original)):
-            return  # scalars and shared singletons would match everywhere
+    def _target_miss(self, owner_record: Any, record: interceptors.PatchRecord,
+                     phase: str) -> Finding | None:
+        """The finding when other watched modules still hold what the patch replaced."""
+        target_name = _target_name(record.target)
+        attribute, original = record.attribute, record.original
+        if target_name is None or type(attribute) is not str:
+            return None
+        path = f"{target_name}.{attribute}"
         misses = []
         for module, name in self._holders(original):
             if module == target_name or self.tracer.collector.filter.is_test_module(module):
@@ -90,7 +101,7 @@ class Patches:
             if node is not None and node.obj.get(name) is original:
                 misses.append(f"{module}.{name}")
         if not misses:
-            return
+            return None
         misses.sort()
         text = (f"patched {path}, but {', '.join(misses[:3])}"
                 f"{f' (+{len(misses) - 3} more)' if len(misses) > 3 else ''} still hold"
@@ -98,12 +109,8 @@ class Patches:
                 f"{attribute}'): code there is not patched; patch {misses[0]!r} instead")
         detail = {"shape": "miss", "group": f"{path} miss", "untouched": misses[:20],
                   "patch_instead": misses[:20]}
-        finding = Finding(owner_record.owner, TARGET_MISS, path, text, "warning",
-                          self.tracer.phase(owner_record), detail, origin)
-        if not safe.is_mock(new):
-            self.tracer.emit(owner_record, finding)
-            return
-        self._misses.append((owner_record.owner.label(), new, owner_record, finding))
+        return Finding(owner_record.owner, TARGET_MISS, path, text, "warning", phase, detail,
+                       record.origin)
 
     def _holders(self, obj: Any) -> list[tuple[str, str]]:
         """Watched (module, name) bindings of functions and classes, indexed by identity.
@@ -149,11 +156,14 @@ class Patches:
             return  # the usual case: nothing to judge (runs at the end of every test)
         label = record.owner.label()
         kept = []
-        for owner, mock, owner_record, finding in self._misses:
+        for entry in self._misses:
+            owner, mock, owner_record, patch, phase = entry
             if owner != label:
-                kept.append((owner, mock, owner_record, finding))
+                kept.append(entry)
             elif not _was_called(mock):
-                self.tracer.emit(owner_record, finding)
+                finding = self._target_miss(owner_record, patch, phase)
+                if finding is not None:
+                    self.tracer.emit(owner_record, finding)
         self._misses = kept
         for key, hand in list(interceptors.hand_monkeypatches.items()):
             if hand.started_by is None or hand.started_by[0] != label:
@@ -221,6 +231,12 @@ def _obj_name(obj: Any) -> str:
     if safe.is_class(obj):
         return f"{safe.defining_module(obj) or '?'}.{safe.qualname(obj)}"
     return safe.safe_repr(obj, 40)
+
+
+def _may_be_held(original: Any) -> bool:
+    """Functions and classes only: scalars and shared singletons would match everywhere."""
+    cls = type(original)
+    return cls is types.FunctionType or cls is types.BuiltinFunctionType or safe.is_class(original)
 
 
 def _target_name(target: Any) -> str | None:
