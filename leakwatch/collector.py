@@ -137,7 +137,10 @@ class Collector:
         self._quiet_spec: tuple[Any, ...] | None = None
         #: With the joined check: (the probes outside the group, the members' settle()
         #: methods), what a quiet poll runs; None where a poll must take the slow path.
-        self._quiet_fast: tuple[list[Any], list[tuple[str, Any]]] | None = None
+        self._quiet_fast: tuple[list[Any], list[tuple[str, Any]], list[tuple[str, Any]]] | None = None
+        #: Whether probes were read at a phase boundary (``mark``) since the last poll: only
+        #: then do the members whose ``settle`` only undoes a mark's notes need it.
+        self._marked = False
         self._quiet_for = -1
         #: Polls in which no quiet probe had to be polled, and how many of them took the
         #: fast path (tests check that both are used).
@@ -285,11 +288,12 @@ class Collector:
             self._quiet_plan()
         quiet = self._quiet_now(self._quiet_spec)
         fast = self._quiet_fast
+        marked, self._marked = self._marked, False
         if quiet and fast is not None:
             # The usual poll: the group's members settle, the others are polled; no
             # per-probe lookups (this runs at the end of every test).
-            loud, settles = fast
-            for name, settle in settles:
+            loud, settles, after_marks = fast
+            for name, settle in (after_marks if marked else settles):
                 try:
                     settle()
                 except Exception as exc:  # noqa: BLE001
@@ -330,9 +334,11 @@ class Collector:
                 self._quiet_fast = self._quiet_fast_path()
         return changes
 
-    def _quiet_fast_path(self) -> tuple[list[Any], list[tuple[str, Any]]] | None:
+    def _quiet_fast_path(self) -> tuple[list[Any], list[tuple[str, Any]], list[tuple[str, Any]]] | None:
         """What a poll runs when the joined check holds: the probes outside it are polled
-        and its members settle. None (the slow path) while a member has no part of the
+        and its members settle (all of them after a phase boundary's marks; without
+        marks, not those whose ``settle`` only undoes a mark's notes: a probe says so with
+        ``settles_marks_only``). None (the slow path) while a member has no part of the
         check (it is polled and asked again), or without a joined check."""
         if self._quiet_spec is None:
             return None
@@ -340,9 +346,11 @@ class Collector:
         loud = [p for p in self.probes if id(p) not in ids]
         if any(id(p) in members for p in loud):
             return None
-        settles = [(p.name, self._quiet_settle[id(p)]) for p in self.probes
-                   if id(p) in ids and id(p) in self._quiet_settle]
-        return loud, settles
+        settling = [p for p in self.probes if id(p) in ids and id(p) in self._quiet_settle]
+        after_marks = [(p.name, self._quiet_settle[id(p)]) for p in settling]
+        settles = [(p.name, self._quiet_settle[id(p)]) for p in settling
+                   if getattr(type(p), "settles_marks_only", False) is not True]
+        return loud, settles, after_marks
 
     def _quiet_now(self, check: tuple[Any, ...] | None) -> bool:
         """Whether the quiet probes (``quiet()``: sys.modules, threads, process dicts,
@@ -518,6 +526,7 @@ class Collector:
             return
         record = self.stack[-1]
         if check:
+            self._marked = True
             for probe in self.probes:
                 try:
                     probe.mark(record.phase)

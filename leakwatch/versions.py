@@ -263,6 +263,10 @@ class VersionTags:
         self._words: memoryview | None = None
         #: Use the C scan when it was built (tests turn it off to compare both).
         self.native = _gather is not None
+        #: One tag word's read: ``_gather.word_at`` itself where it was built (a dict's
+        #: ``changed`` and ``accept``, several times per test, then run no Python frame for
+        #: it), else through the memoryview when it works, else ctypes.
+        self._read: Callable[[int], int] = _word if _gather is not None else self._read_words
         #: The C marker (``_gather.bump_tag``), checked here against the Python one.
         self._bump: Callable[[dict[int, Any], int], int] | None = self._native_bump()
 
@@ -327,7 +331,7 @@ class VersionTags:
         other["x"] = 1
         return bool(before != middle != after and self._tag(other) > after)
 
-    def _read(self, addr: int) -> int:
+    def _read_words(self, addr: int) -> int:
         words = self._words
         if words is not None and addr < _RAW_LIMIT:
             return words[addr >> 3]

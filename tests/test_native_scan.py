@@ -553,3 +553,40 @@ def test_pytests_key_writes_are_not_counted_and_others_are(suite: Any) -> None:
     assert leak["detail"]["written_by"] == "test_keys.py::test_leaks"  # the wrapper saw it
     assert leak["detail"]["written_in_phase"] == "call"
     assert [f["subject"] for f in run.leaks] == ["LW_KEYPASS_LEAK"]
+
+
+def test_a_quiet_poll_after_marks_still_settles_the_probes(suite: Any) -> None:
+    """The fast poll skips the ``settle`` of probes whose settle only undoes a mark's notes
+    (``settles_marks_only``), except after a test whose boundaries were read (a user
+    fixture): then a value a fixture changed and put back is forgotten, and a later
+    test's change to it is dated by that test's own phase, not the stale mark's. (Without
+    that, ``test_moves_cwd`` was dated "setup".)"""
+    run = suite.files(**{"test_marks.py": """
+        import os
+        import pytest
+
+        @pytest.fixture
+        def elsewhere():
+            here = os.getcwd()
+            os.chdir("/")
+            yield
+            os.chdir(here)
+
+        def test_first():
+            pass
+
+        def test_second():
+            pass
+
+        def test_fixture_puts_cwd_back(elsewhere):
+            pass
+
+        def test_clean():
+            pass
+
+        def test_moves_cwd():
+            os.chdir("/")
+    """}).run()
+    run.result.assert_outcomes(passed=5)
+    cwd = [f for f in run.leaks if f["kind"] == "cwd"]
+    assert [(f["test"].rpartition("::")[2], f["phase"]) for f in cwd] == [("test_moves_cwd", "call")]

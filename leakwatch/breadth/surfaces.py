@@ -263,8 +263,10 @@ def _loop_local() -> Any:
 def _asyncio_loop() -> Any:
     ns = _EVENTS_NS[0]
     policy = ns.get("_event_loop_policy") if ns is not None else _policy_object()
+    if policy is None:
+        return None  # no policy yet (the usual case): no loop either
     cached = _LOCAL_CACHE
-    local = cached[1] if policy is not None and cached[0] is policy else _loop_local()
+    local = cached[1] if cached[0] is policy else _loop_local()
     return getattr(local, "_loop", None) if local is not None else None
 
 
@@ -484,6 +486,8 @@ class SlotProbe:
     """
 
     name = "process-state"
+    #: :meth:`settle` only undoes what :meth:`mark` noted (the collector skips it otherwise).
+    settles_marks_only = True
 
     def __init__(self, slots: list[Slot], report_quiet: Callable[[], bool] = lambda: True) -> None:
         sourced = [s for s in slots if s.source is not None and s.mode != "eq"]
@@ -704,6 +708,7 @@ class SignalsProbe:
     """Python-level signal handlers of the standard signals, read in one pass."""
 
     name = "signals"
+    settles_marks_only = True  # as SlotProbe: settle() clears only what mark() set
 
     def __init__(self) -> None:
         self._signals = _STANDARD_SIGNALS
