@@ -156,6 +156,9 @@ class Collector:
         #: methods: on_test_begin(nodeid), on_change(record, change), on_finding(finding),
         #: on_test_end(nodeid, record), on_fixture_end(record). Calls are guarded.
         self.observers: list[Any] = []
+        #: The tests begun, in run order (node ids): kept here, one append per test, for the
+        #: CI and victims plugins, instead of an observer call per test in each.
+        self.run_order: list[str] = []
         #: Probes added by sub-plugins and the ``pytest_leakwatch_probes`` hook, before start().
         self.extra_probes: list[Probe] = []
         #: Callables (report: dict, config) run at session end with the JSON report's content.
@@ -503,6 +506,7 @@ class Collector:
             if not self._just_closed:
                 self.checkpoint()
             self._just_closed = False
+            self.run_order.append(nodeid)
             record = Record(Owner("test", nodeid), codes=codes)
             marker = self._marker()
             if marker is not None:
@@ -805,12 +809,11 @@ class _GraphProbe:
 
     def __init__(self, graph: WatchGraph) -> None:
         self.graph = graph
+        #: The graph's own poll (no frame of this wrapper in every test's poll).
+        self.poll: Callable[[], list[Change]] = graph.poll
 
     def start(self) -> None:
         return None
-
-    def poll(self) -> list[Change]:
-        return self.graph.poll()
 
     def mark(self, phase_ended: str) -> None:
         self.graph.mark(phase_ended)

@@ -352,6 +352,8 @@ class WatchGraph:
         if self._seq_addrs is not None and self._seq_words is not None:
             # One C pass, misses overlapped by prefetching (versions.native_length_offsets).
             positions = words_changed(self._seq_addrs, self._seq_words)
+            if not positions:
+                return []  # the usual poll: no list or set changed length
             return [nodes[i] for i in sorted(order[p] for p in positions)]
         now = list(map(len, self._seq_objs))
         if now == self._seq_lens:

@@ -51,10 +51,14 @@ _word: Callable[[int], int] = (
     getattr(_gather, "word_at", None) if _gather is not None else None) or _ctypes_word
 
 
-def words_changed(addresses: Any, seen: Any) -> list[int]:
-    """The C scan (only called when :func:`native_length_offsets` or the tag core said it
-    is there): positions whose word moved; ``seen`` is updated in place."""
-    return _gather.words_changed(addresses, seen)  # type: ignore[no-any-return]
+def _no_c_scan(addresses: Any, seen: Any) -> list[int]:
+    raise RuntimeError("the C scan was not built")
+
+
+#: The C scan itself, no Python frame (only called when :func:`native_length_offsets` or
+#: the tag core said it is there): positions whose word moved; ``seen`` is updated in place.
+words_changed: Callable[[Any, Any], list[int]] = (
+    _gather.words_changed if _gather is not None else _no_c_scan)
 
 
 class Batch(Protocol):

@@ -282,3 +282,44 @@ def test_the_report_is_built_only_when_something_reads_it(suite: Suite, args: tu
     with_file = suite.run(*args)  # the usual --leakwatch-report: built once, written
     assert json.loads((suite.pytester.path / "builds.json").read_text()) == 1
     assert [f["subject"] for f in with_file.leaks] == ["LW_BUILDS_LEAK"]
+
+
+def test_only_the_ledger_and_the_tracer_are_called_as_each_test_begins(suite: Suite) -> None:
+    """The run order is the collector's (one append per test): the CI plugin's test list and
+    the victims' order are made from it, and the victims plugin hears from the ledger only
+    when a test begins with leaks in force. Both still see every test, in order."""
+    run = suite.files(**{"conftest.py": """
+        import json
+        import pytest
+        from leakwatch.plugin import COLLECTOR
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_sessionfinish(session):
+            collector = session.config.stash[COLLECTOR]
+            begin = [type(o).__name__ for o in collector.observers
+                     if callable(getattr(o, "on_test_begin", None))]
+            with open("observers.json", "w") as fh:
+                json.dump({"begin": begin, "order": collector.run_order}, fh)
+    """, "test_order.py": """
+        import os
+
+        def test_a():
+            pass
+
+        def test_leaks():
+            os.environ["LW_ORDER_LEAK"] = "1"
+
+        def test_victim():
+            assert "LW_ORDER_LEAK" not in os.environ
+    """}).run()
+    run.result.assert_outcomes(passed=2, failed=1)
+    seen = json.loads((suite.pytester.path / "observers.json").read_text())
+    assert sorted(seen["begin"]) == ["Ledger", "Tracer"]
+    names = ["test_order.py::test_a", "test_order.py::test_leaks", "test_order.py::test_victim"]
+    assert seen["order"] == names
+    assert run.report is not None
+    assert [(t["nodeid"], t["outcome"]) for t in run.report["tests"]] == [
+        (names[0], "passed"), (names[1], "passed"), (names[2], "failed")]
+    victims = run.report["victims"]
+    assert [v["test"] for v in victims] == [names[2]]
+    assert victims[0]["suspects"][0]["test"] == names[1]

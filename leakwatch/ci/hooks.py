@@ -141,9 +141,13 @@ class CIPlugin:
 
     # -- the run's order and outcomes ---------------------------------------
 
-    def on_test_begin(self, nodeid: str) -> None:
-        self._index[nodeid] = len(self.tests)
-        self.tests.append({"nodeid": nodeid, "outcome": "passed"})
+    def _sync_tests(self) -> None:
+        """Bring the test list up to the collector's run order (kept there, one append per
+        test, rather than an observer call per test here): before each read of it."""
+        order, tests, index = self.collector.run_order, self.tests, self._index
+        for nodeid in order[len(tests):]:
+            index[nodeid] = len(tests)
+            tests.append({"nodeid": nodeid, "outcome": "passed"})
 
     def _listen_to_reports(self) -> None:
         """Follow every report from now on (outcomes and JUnit properties).
@@ -171,6 +175,7 @@ class CIPlugin:
             self.collector.record_error("ci", exc)
 
     def _apply(self, report: Any) -> None:
+        self._sync_tests()
         pos = self._index.get(report.nodeid)
         if pos is None:
             return
@@ -200,6 +205,7 @@ class CIPlugin:
         stats = getattr(terminal, "stats", None)
         if not isinstance(stats, dict):
             return
+        self._sync_tests()
         index, tests = self._index, self.tests
         others: list[Any] = []
         for category, reports in stats.items():
@@ -236,6 +242,7 @@ class CIPlugin:
             self._listen_to_reports()  # this test's teardown report gets its JUnit properties
         if self.worker is None:
             return
+        self._sync_tests()
         pos = self._index.get(finding.test, len(self.tests)) if finding.owner.type == "test" \
             else len(self.tests)
         before = [t["nodeid"] for t in self.tests[:pos]]
@@ -247,6 +254,7 @@ class CIPlugin:
         if self.controller:
             return [t for wid in sorted(self.worker_tests) for t in self.worker_tests[wid]]
         self._outcomes_from_terminal()
+        self._sync_tests()
         return [dict(t) for t in self.tests]
 
     # -- xdist ------------------------------------------------------------

@@ -46,8 +46,7 @@ def register(config: pytest.Config, collector: Any) -> None:
 
     ledger = Ledger(collector)
     plugin = VictimsPlugin(config, collector, ledger, dict(os.environ))
-    collector.observers.append(ledger)
-    collector.observers.append(plugin)
+    collector.observers.append(ledger)  # the plugin hears from it (Ledger.on_outstanding)
     collector.report_extras["victims"] = plugin.report_victims
     collector.report_extras["victims_confirm"] = plugin.report_confirm
     config.pluginmanager.register(plugin, "leakwatch-victims")

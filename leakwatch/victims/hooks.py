@@ -74,7 +74,7 @@ class VictimsPlugin:
         self.environ = environ
         self.began_with: dict[str, list[Outstanding]] = {}
         self.victims: dict[str, Victim] = {}
-        self.order: list[str] = []
+        ledger.on_outstanding = self.began_with_leaks
         # Under xdist each worker confirms its own victims (it knows the order they ran
         # in); results reach the controller with the worker's report (leakwatch.ci).
         self.confirm = bool(config.getoption("leakwatch_confirm", False)) \
@@ -83,11 +83,11 @@ class VictimsPlugin:
         self.confirm_stats: dict[str, Any] | None = None
         self._explaining = False
 
-    # -- collector observer ---------------------------------------------------
+    # -- told by the ledger ---------------------------------------------------
 
-    def on_test_begin(self, nodeid: str) -> None:
-        self.order.append(nodeid)
-        outstanding = self.ledger.snapshot()
+    def began_with_leaks(self, nodeid: str, outstanding: list[Outstanding]) -> None:
+        """A test begins while leaks are in force (the ledger asks only then: a clean
+        suite pays no call per test for this)."""
         if outstanding:
             self.began_with[nodeid] = outstanding
             if not self._explaining:
@@ -201,9 +201,10 @@ class VictimsPlugin:
             tr.write_sep("-", f"leakwatch confirm: {len(self.victims)} victims, "
                               f"budget {self.budget:.0f}s")
         try:
+            order = self.collector.run_order
             for victim in self.victims.values():
-                index = self.order.index(victim.test) if victim.test in self.order else len(self.order)
-                ran_before = list(dict.fromkeys(self.order[:index]))
+                index = order.index(victim.test) if victim.test in order else len(order)
+                ran_before = list(dict.fromkeys(order[:index]))
                 victim.confirmation = confirmer.confirm(victim.test, victim.polluters, ran_before)
         except KeyboardInterrupt:
             # Ctrl-C while re-running: stop confirming, but let the report be written.

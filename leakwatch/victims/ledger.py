@@ -20,6 +20,7 @@ until the session ends.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..changes import Change, same
@@ -96,12 +97,20 @@ class Ledger:
         #: subject is the restoration itself (the collector reports it), not pollution.
         self._cleaned_now: dict[str, str] = {}
         self._snapshot: list[Outstanding] | None = None
+        #: Told (nodeid, the entries in force) when a test begins with leaks in force: the
+        #: victims plugin (``VictimsPlugin.began_with_leaks``), called only then.
+        self.on_outstanding: Callable[[str, list[Outstanding]], None] | None = None
 
     # -- observer API -------------------------------------------------------
 
     def on_test_begin(self, nodeid: str) -> None:
         self.current_test = nodeid
         self._cleaned_now.clear()
+        if self.entries and self.on_outstanding is not None:
+            try:
+                self.on_outstanding(nodeid, self.snapshot())
+            except Exception as exc:  # noqa: BLE001 - the victims' part, guarded as its own
+                self.collector.record_error("observer VictimsPlugin", exc)
 
     def on_change(self, record: Any, change: Change) -> None:
         owner = getattr(record, "owner", None)
