@@ -4,9 +4,11 @@
 * ``unittest.mock`` patchers (``_patch``, ``_patch_dict``) entered and exited:
   where each still-active patch was started, so a mock left behind can name the
   line that started it;
-* ``os.environ`` (``os._Environ`` at class level, so ``os.environ`` keeps its type
-  and identity): who wrote or deleted each key last, and which keys module bodies
-  read while being imported (for late env patches);
+* ``os.environ``: who wrote or deleted each key last (through ``os.putenv`` and
+  ``os.unsetenv``, which ``os.environ`` calls for every write and delete: module
+  functions, so a call binds no method, and ``os.environb`` is seen too), and which keys
+  module bodies read while being imported (``os._Environ.__getitem__`` at class level,
+  so ``os.environ`` keeps its type and identity);
 * ``pytest.MonkeyPatch()`` created by hand (not by the fixture): where, and by whom;
 * attribute writes on watched modules, through :func:`watch_module` (the module's
   ``__class__`` becomes a ``ModuleType`` subclass that records the writer).
@@ -382,21 +384,28 @@ def _env_write(key: Any, value: Any) -> None:
         _notify("on_env_write", key, digest(value), origin, dict(reads))
 
 
-def _env_setitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _decoded(text: Any) -> str | None:
+    """A key or value as ``os.environ`` shows it: ``os.putenv`` gets them encoded."""
+    if type(text) is str:
+        return text
+    return os.fsdecode(text) if type(text) is bytes else None
+
+
+def _env_putenv(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
     if _listeners and len(args) == 2 and not _is_pytest_key(args[0]):
         try:
-            _env_write(args[0], args[1])
+            _env_write(_decoded(args[0]), _decoded(args[1]))
         except Exception:  # pragma: no cover
             pass
     return result
 
 
-def _env_delitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _env_unsetenv(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
     if _listeners and args and not _is_pytest_key(args[0]):
         try:
-            _env_write(args[0], None)
+            _env_write(_decoded(args[0]), None)
         except Exception:  # pragma: no cover
             pass
     return result
@@ -524,11 +533,23 @@ _TARGETS: tuple[tuple[Any, str, Any], ...] = (
     (mock._patch_dict, "_patch_dict", _dict_enter),  # type: ignore[attr-defined]
     (mock._patch_dict, "_unpatch_dict", _dict_exit),  # type: ignore[attr-defined]
     (os._Environ, "__getitem__", _env_getitem),
-    (os._Environ, "__setitem__", _env_setitem),
-    (os._Environ, "__delitem__", _env_delitem),
 )
+
+
+def _environ_calls(name: str) -> bool:
+    """Whether ``os._Environ`` writes (or deletes) through ``os.<name>`` (CPython's does)."""
+    method = os._Environ.__dict__.get("__setitem__" if name == "putenv" else "__delitem__")
+    code = getattr(method, "__code__", None)
+    return code is not None and name in code.co_names and callable(getattr(os, name, None))
+
+
+#: ``os.putenv``/``os.unsetenv``: where ``os.environ`` calls them (else its writes are not
+#: tracked, and the env probe compares the whole environment at each poll).
+_ENV_WRITES: tuple[tuple[Any, str, Any], ...] = tuple(
+    (os, name, wrapper) for name, wrapper in (("putenv", _env_putenv), ("unsetenv", _env_unsetenv))
+    if _environ_calls(name))
 #: Wrappers only the tracer needs; :func:`drop_tracer_wrappers` removes them (``--leakwatch-tracer=off``).
-_TRACER_WRAPPERS = frozenset({_env_getitem, _env_setitem, _env_delitem, "monkeypatch"})
+_TRACER_WRAPPERS = frozenset({_env_getitem, _env_putenv, _env_unsetenv, "monkeypatch"})
 
 
 def listen(listener: Listener) -> None:
@@ -554,7 +575,7 @@ def unlisten(listener: Listener) -> None:
 
 
 def _targets() -> list[tuple[Any, str, Any]]:
-    targets = list(_TARGETS)
+    targets = [*_TARGETS, *(_ENV_WRITES if len(_ENV_WRITES) == 2 else ())]
     try:
         from _pytest.monkeypatch import MonkeyPatch
 
@@ -573,15 +594,16 @@ except ImportError:  # pragma: no cover - no compiler where it was installed
     _key_pass = None
 
 #: The ``os.environ`` wrappers whose calls for pytest's own key need nothing of them.
-_PASS_PYTEST_KEY = frozenset({_env_getitem, _env_setitem, _env_delitem})
+_PASS_PYTEST_KEY = frozenset({_env_getitem, _env_putenv, _env_unsetenv})
 
 
 def _entry(wrapper: Any) -> Any:
     """What wrapt calls: the wrapper, or for the ``os.environ`` ones where the C part was
     built, a ``KeyPass`` in front of it. pytest writes ``PYTEST_CURRENT_TEST`` three
     times per test and pops it once (a read and a delete): those five calls then go
-    straight to ``os.environ`` without a Python frame of ours (each wrapper would only
-    have found out that the key is pytest's, :func:`_is_pytest_key`)."""
+    straight to ``os.putenv``/``os.unsetenv``/``os.environ`` without a Python frame of
+    ours (each wrapper would only have found out that the key is pytest's,
+    :func:`_is_pytest_key`)."""
     if _key_pass is not None and wrapper in _PASS_PYTEST_KEY:
         return _key_pass(wrapper, _PYTEST_KEY, _PYTEST_KEY_BYTES)
     return wrapper
@@ -596,7 +618,14 @@ def _install() -> None:
 
 def env_writes_tracked() -> bool:
     """True while ``os.environ`` writes are wrapped: each carries its owner and phase."""
-    return any(owner is os._Environ and name == "__setitem__" for owner, name, _ in _originals)
+    return any(owner is os and name == "putenv" for owner, name, _ in _originals)
+
+
+def env_write_hooks() -> tuple[Any, Any]:
+    """The ``os.putenv`` and ``os.unsetenv`` installed now: the env probe trusts the write
+    count only while they are still ``os``'s own (a test may patch ``os.putenv``)."""
+    ns = vars(os)
+    return ns.get("putenv"), ns.get("unsetenv")
 
 
 def env_write_phase(key: str) -> str | None:
@@ -622,8 +651,9 @@ def drop_tracer_wrappers() -> None:
 
 def _tracer_wrapper_of(owner: Any, name: str) -> Any:
     if owner is os._Environ:
-        return {"__getitem__": _env_getitem, "__setitem__": _env_setitem,
-                "__delitem__": _env_delitem}.get(name)
+        return _env_getitem if name == "__getitem__" else None
+    if owner is os:
+        return {"putenv": _env_putenv, "unsetenv": _env_unsetenv}.get(name)
     if name == "__init__" and getattr(owner, "__name__", "") == "MonkeyPatch":
         return "monkeypatch"
     return None

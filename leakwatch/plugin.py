@@ -95,11 +95,6 @@ def _collector(config: pytest.Config) -> Collector | None:
     return None
 
 
-def _user_code(state: _Session, item: pytest.Item) -> bool:
-    """Whether code of the user's runs around ``item``'s call (computed at its start)."""
-    return state.user_code if state.item is item else True
-
-
 _BROKEN: set[str] = set()
 
 
@@ -281,7 +276,9 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     # A plain impl, not a wrapper: nothing is needed after the call (cheaper per test).
     state = _SESSIONS.get(id(item.config))
     if state is not None and state.config is item.config:
-        state.collector.set_phase("call", _user_code(state, item))
+        # Whether code of the user's runs around the call (computed at the test's start;
+        # asked inline here and at teardown: a call per test less).
+        state.collector.set_phase("call", state.user_code if state.item is item else True)
 
 
 _HOOKS_AROUND = ("pytest_runtest_setup", "pytest_runtest_teardown")
@@ -358,7 +355,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None
     if state is None or state.config is not item.config:
         return (yield)
     collector = state.collector
-    collector.set_phase("teardown", _user_code(state, item))
+    collector.set_phase("teardown", state.user_code if state.item is item else True)
     try:
         return (yield)
     finally:

@@ -49,6 +49,8 @@ def _ctypes_word(addr: int) -> int:
 #: Python frame per read) where it was built, else a ctypes cell.
 _word: Callable[[int], int] = (
     getattr(_gather, "word_at", None) if _gather is not None else None) or _ctypes_word
+#: The same, for the probes (a tag word whose address ``quiet_word`` gave).
+word = _word
 
 
 def _no_c_scan(addresses: Any, seen: Any) -> list[int]:

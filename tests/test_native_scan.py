@@ -522,7 +522,7 @@ def test_key_pass_calls_the_wrapped_method_for_pytests_key_only() -> None:
     with pytest.raises(KeyError):
         passed({}.__getitem__, {}, ("OTHER",), {})
     # Only the os.environ wrappers get one; without the C build each is its own entry.
-    assert type(interceptors._entry(interceptors._env_setitem)) is versions._gather.KeyPass
+    assert type(interceptors._entry(interceptors._env_putenv)) is versions._gather.KeyPass
     assert interceptors._entry(interceptors._patch_enter) is interceptors._patch_enter
 
 
@@ -535,8 +535,8 @@ def test_pytests_key_writes_are_not_counted_and_others_are(suite: Any) -> None:
         from leakwatch import _gather, interceptors
 
         def test_entry_and_counts():
-            wrapper = os._Environ.__dict__["__setitem__"]
-            assert type(wrapper._self_wrapper) is _gather.KeyPass
+            for wrapper in (os.putenv, os.unsetenv, os._Environ.__dict__["__getitem__"]):
+                assert type(wrapper._self_wrapper) is _gather.KeyPass
             before = interceptors._env_write_count
             current = os.environ["PYTEST_CURRENT_TEST"]
             os.environ["PYTEST_CURRENT_TEST"] = current

@@ -132,9 +132,36 @@ def test_without_leakwatch_nothing_is_wrapped(app_suite: Suite) -> None:
 
         def test_plain():
             assert type(runner) is types.ModuleType
-            assert type(type(os.environ).__dict__["__setitem__"]) is types.FunctionType
+            assert type(type(os.environ).__dict__["__getitem__"]) is types.FunctionType
+            assert type(os.putenv) is type(os.unsetenv) is types.BuiltinFunctionType
     """}).run(leakwatch=False, report=False)
     run.result.assert_outcomes(passed=1)
+
+
+def test_env_writes_through_environb_and_with_putenv_patched(app_suite: Suite) -> None:
+    """Writes are seen where os.environ makes them (``os.putenv``/``os.unsetenv``), so
+    ``os.environb`` writes carry their writer too. A test that replaces ``os.putenv``
+    (its writes are not counted then) still has its same-length change found: the env
+    probe diffs while the wrapped functions are not os's own."""
+    run = app_suite.files(**{"conftest.py": """
+        import os
+        os.environ["LW_SAME_LENGTH"] = "a"  # in the baseline
+    """, "test_env_paths.py": """
+        import os
+        from unittest.mock import patch
+
+        def test_bytes():
+            os.environb[b"LW_BYTES"] = b"1"
+        def test_putenv_patched():
+            with patch("os.putenv"):
+                os.environ["LW_SAME_LENGTH"] = "b"  # the length stays, the count too
+        def test_clean(monkeypatch):
+            monkeypatch.setenv("LW_SAME_LENGTH", "c")
+    """}).run()
+    run.result.assert_outcomes(passed=3)
+    found = sorted((f["test"].rpartition("::")[2], f["subject"]) for f in run.find("env"))
+    assert found == [("test_bytes", "LW_BYTES"), ("test_putenv_patched", "LW_SAME_LENGTH")]
+    assert run.find("env", "LW_BYTES")[0]["detail"]["written_by"] == "test_env_paths.py::test_bytes"
 
 
 def test_examples_demo_shows_tracer_findings(suite: Suite) -> None:

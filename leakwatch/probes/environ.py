@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .. import interceptors
+from .. import interceptors, versions
 from ..changes import MISSING, Change
 from ..versions import DictCore
 
@@ -28,7 +28,10 @@ class EnvironProbe:
         self._mark_snapshot: dict[Any, Any] = {}
         self._phases: dict[Any, str] = {}
         self._tracked = False
-        self._seen: tuple[int, int] = (-1, -1)
+        self._seen: tuple[int, int, int] | None = None
+        self._os_ns: dict[str, Any] = vars(os)
+        self._hooks: tuple[Any, Any] = (None, None)
+        self._os_tag = 0  # the address of os's namespace's version tag word
 
     def _backing(self) -> dict[Any, Any] | None:
         env = os.environ
@@ -46,23 +49,35 @@ class EnvironProbe:
             self._snapshot.pop(_CURRENT_TEST_KEY, None)
             self._mark_snapshot = dict.copy(self._snapshot)
         self._tracked = interceptors.env_writes_tracked()
+        self._hooks = interceptors.env_write_hooks()
+        os_tag = versions.quiet_word(self.core.add(self._os_ns))
+        if os_tag is None:
+            self._tracked = False  # no tag to tell that os.putenv was swapped: always diff
+        else:
+            self._os_tag = os_tag[0]
         self._seen = self._writes()
 
-    def _writes(self) -> tuple[int, int]:
-        """(tracked writes, length without pytest's key): the fast "unchanged" check.
+    def _writes(self) -> tuple[int, int, int] | None:
+        """(tracked writes, length without pytest's key, ``os``'s namespace tag): the fast
+        "unchanged" check. None: writes cannot be counted now (the poll diffs).
 
         pytest writes ``PYTEST_CURRENT_TEST`` in every phase, so the dict's tag moves in
-        every test; when every write goes through the wrapped ``os.environ``, the count
-        of the others says whether a diff is needed. (A write straight into
+        every test; when every write goes through the wrapped ``os.putenv`` and
+        ``os.unsetenv``, the count of the others says whether a diff is needed. A test
+        that replaced one of them (``patch("os.putenv")``) wrote unseen: the namespace's
+        tag moved (or they are not the wrapped ones now). (A write straight into
         ``os.environ._data`` that keeps its length is the documented blind spot.)
         """
         data = self._data
-        if data is None or not self._tracked:
-            return (-1, -1)
+        ns, hooks = self._os_ns, self._hooks
+        if data is None or not self._tracked or ns.get("putenv") is not hooks[0] \
+                or ns.get("unsetenv") is not hooks[1]:
+            return None
         n = len(data)
         if _CURRENT_TEST_KEY in data:
             n -= 1
-        return (interceptors._env_write_count, n)  # the global itself: no call per test
+        # The count is the global itself (no call per test); the tag word is one C read.
+        return (interceptors._env_write_count, n, versions.word(self._os_tag))
 
     def mark(self, phase_ended: str) -> None:
         """Note which keys changed in the phase that just ended.
@@ -98,7 +113,7 @@ class EnvironProbe:
             # pytest's own key moves the tag in every test: the write count (and the
             # length) say first whether anything else was written.
             seen = self._writes()
-            if seen == self._seen:
+            if seen is not None and seen == self._seen:
                 return []
             self._seen = seen
             if not self.core.changed([self._handle]):
