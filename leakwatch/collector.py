@@ -488,7 +488,9 @@ class Collector:
             return
         self._just_closed = False
         try:  # the guard, inlined (here and in the other per-test methods): it runs per test
-            self._assign(self._poll())
+            changes = self._poll()
+            if changes or self._pending_reloads:  # else nothing to give anyone (the usual poll)
+                self._assign(changes)
             if self.stack:
                 self.stack[-1].since = self.stack[-1].phase
         except Exception as exc:  # noqa: BLE001

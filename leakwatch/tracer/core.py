@@ -164,13 +164,11 @@ class Tracer:
             self.stale.arm_namespace(name, safe.module_dict(change.before),
                                      "replaced in sys.modules", by, None)
 
-    def on_test_end(self, nodeid: str, record: Any) -> None:
-        self._owner_ended(record)
-
     def on_fixture_end(self, record: Any) -> None:
-        self._owner_ended(record)
+        self.on_test_end(None, record)
 
-    def _owner_ended(self, record: Any) -> None:
+    def on_test_end(self, nodeid: str | None, record: Any) -> None:
+        """A test's or fixture's window ended: judge what it left armed or pending."""
         # Runs for every test and fixture: nothing armed, nothing pending (the usual case)
         # costs three emptiness checks, not three calls.
         if self.stale.hits:
