@@ -99,7 +99,9 @@ def test_patch_target_miss(app_suite: Suite) -> None:
 def test_a_called_patch_looks_up_no_holders(app_suite: Suite) -> None:
     """The other bindings of what a patch replaced are looked up when its owner ends, and
     only if its mock was never called: a suite whose patches reach their mocks never builds
-    the holders' index. A miss made in a fixture is still found, dated by its patch."""
+    the holders' index. Past PENDING_CAP pending patches (a patch in a loop) each is judged at
+    once and kept only if it is a miss. A miss made in a fixture is still found, dated by its
+    patch."""
     run = app_suite.files(**VIEWS, **{"conftest.py": """
         import json
         import pytest
@@ -135,6 +137,24 @@ def test_a_called_patch_looks_up_no_holders(app_suite: Suite) -> None:
     seen = json.loads((app_suite.pytester.path / "holders.json").read_text())
     assert seen == {"indexed": -1, "pending": 0}, seen  # index never built, nothing left
     assert not run.find("patch-target-miss")
+    looped = app_suite.files(**{"test_loop.py": """
+        from unittest.mock import patch
+        from app import views  # holds app.runner.log_event
+        from leakwatch.tracer.patches import PENDING_CAP
+
+        def test_patches_in_a_loop(pytestconfig):
+            patches = pytestconfig.pluginmanager.get_plugin("leakwatch-tracer").tracer.patches
+            for _ in range(PENDING_CAP + 50):
+                with patch("app.runner.ComponentRegistry"):  # held nowhere else
+                    pass
+            assert len(patches._misses) == PENDING_CAP  # the rest judged at once, dropped
+            for _ in range(3):
+                with patch("app.runner.log_event"):  # views holds it: kept past the cap
+                    pass
+            assert len(patches._misses) == PENDING_CAP + 3
+    """}).run("test_loop.py")
+    looped.result.assert_outcomes(passed=1)
+    assert {f["subject"] for f in looped.find("patch-target-miss")} == {"app.runner.log_event"}
     fixture = app_suite.files(**{"test_fixture_miss.py": """
         from app import views
 

@@ -25,6 +25,11 @@ from ..findings import Finding, Origin
 #: containers, modules) are ruled out without a walk of their type's MRO.
 _NEVER_HELD = safe.IMMUTABLE_IDS | frozenset(map(id, (dict, list, set, tuple)))
 
+#: Patches kept for judging when their owner ends; past this many (a patch in a loop), each
+#: is judged at once and kept only if its original is held elsewhere (as before the
+#: deferral), so a loop does not keep thousands of mocks alive until its test ends.
+PENDING_CAP = 256
+
 TARGET_MISS = "patch-target-miss"
 OVER_MOCK = "patch-over-mock"
 NOT_UNDONE = "monkeypatch-not-undone"
@@ -37,9 +42,10 @@ class Patches:
         #: module name -> (its namespace, the ids it put in ``_index``), per indexed module.
         self._indexed: dict[str, tuple[Any, list[int]]] = {}
         self._index_size = -1
-        #: (owner label, the patch's mock, its owner's record, the patch, the phase it was
-        #: made in): judged when the owner ends, and only if the mock was never called.
-        self._misses: list[tuple[str, Any, Any, interceptors.PatchRecord, str]] = []
+        #: (owner label, the patch's mock, its owner's record, the patch and the phase it
+        #: was made in, or past PENDING_CAP the finding already made): judged when the
+        #: owner ends, and only if the mock was never called.
+        self._misses: list[tuple[str, Any, Any, interceptors.PatchRecord | Finding, str]] = []
 
     # -- patch-target-miss / patch-over-mock -------------------------------------
 
@@ -55,14 +61,18 @@ class Patches:
                 self._over_mock(owner_record, f"{target_name}.{attribute}", original, record.origin)
         elif safe.is_module(record.target) and _may_be_held(original):
             phase = self.tracer.phase(owner_record)
-            if safe.is_mock(new):
+            if safe.is_mock(new) and len(self._misses) < PENDING_CAP:
                 # A mock: the other bindings are looked up when its owner ends, and only if
                 # it was never called (a called mock reached its code). The usual patch is
                 # called, and costs no lookup (nor, until one is needed, the holders' index).
                 self._misses.append((owner_record.owner.label(), new, owner_record, record, phase))
                 return
             finding = self._target_miss(owner_record, record, phase)
-            if finding is not None:
+            if finding is None:
+                return
+            if safe.is_mock(new):  # past the cap: kept, judged by its calls at the owner's end
+                self._misses.append((owner_record.owner.label(), new, owner_record, finding, phase))
+            else:
                 self.tracer.emit(owner_record, finding)
 
     def _over_mock(self, owner_record: Any, path: str, original: Any, origin: Origin | None) -> None:
@@ -161,7 +171,8 @@ class Patches:
             if owner != label:
                 kept.append(entry)
             elif not _was_called(mock):
-                finding = self._target_miss(owner_record, patch, phase)
+                finding = patch if isinstance(patch, Finding) else self._target_miss(
+                    owner_record, patch, phase)
                 if finding is not None:
                     self.tracer.emit(owner_record, finding)
         self._misses = kept
