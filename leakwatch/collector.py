@@ -136,7 +136,8 @@ class Collector:
         self._quiet_member_ids: set[int] = set()
         self._quiet_spec: tuple[Any, ...] | None = None
         #: With the joined check: (the probes outside the group, the members' settle()
-        #: methods), what a quiet poll runs; None where a poll must take the slow path.
+        #: methods a poll without marks runs, and all of them, for a poll after marks), what
+        #: a quiet poll runs; None where a poll must take the slow path.
         self._quiet_fast: tuple[list[Any], list[tuple[str, Any]], list[tuple[str, Any]]] | None = None
         #: Whether probes were read at a phase boundary (``mark``) since the last poll: only
         #: then do the members whose ``settle`` only undoes a mark's notes need it.

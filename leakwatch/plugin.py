@@ -486,11 +486,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if session.shouldfail or session.shouldstop:
         reason = session.shouldfail or session.shouldstop
         collector.mark_incomplete(f"session stopped early: {reason}")
-    from .report import json_report
-
     if not worker and collector.options.report is None and not _report_wanted(collector):
         _apply_gate(session, collector)  # nothing reads a report: it is not built
         return
+    from .report import json_report
+
     report = None
     errors = len(collector.errors)
     with collector.guard("json-report"):
