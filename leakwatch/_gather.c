@@ -667,6 +667,10 @@ keypass_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject 
             return PyObject_Call(args[0], call_args, NULL);
         }
     }
+    if (self->slow == NULL) {  /* cleared by the garbage collector (a cycle being freed) */
+        PyErr_SetString(PyExc_RuntimeError, "KeyPass: cleared");
+        return NULL;
+    }
     return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
 }
 
