@@ -536,18 +536,18 @@ _TARGETS: tuple[tuple[Any, str, Any], ...] = (
 )
 
 
-def _environ_calls(name: str) -> bool:
-    """Whether ``os._Environ`` writes (or deletes) through ``os.<name>`` (CPython's does)."""
-    method = os._Environ.__dict__.get("__setitem__" if name == "putenv" else "__delitem__")
-    code = getattr(method, "__code__", None)
+def _environ_calls(method: str, name: str) -> bool:
+    """Whether ``os._Environ.<method>`` calls ``os.<name>`` (CPython's do)."""
+    code = getattr(os._Environ.__dict__.get(method), "__code__", None)
     return code is not None and name in code.co_names and callable(getattr(os, name, None))
 
 
-#: ``os.putenv``/``os.unsetenv``: where ``os.environ`` calls them (else its writes are not
-#: tracked, and the env probe compares the whole environment at each poll).
-_ENV_WRITES: tuple[tuple[Any, str, Any], ...] = tuple(
-    (os, name, wrapper) for name, wrapper in (("putenv", _env_putenv), ("unsetenv", _env_unsetenv))
-    if _environ_calls(name))
+#: ``os.putenv``/``os.unsetenv``, where ``os.environ`` writes and deletes through them (else
+#: its writes are not tracked, and the env probe compares the whole environment at each poll).
+_ENV_WRITES: tuple[tuple[Any, str, Any], ...] = (
+    ((os, "putenv", _env_putenv), (os, "unsetenv", _env_unsetenv))
+    if _environ_calls("__setitem__", "putenv") and _environ_calls("__delitem__", "unsetenv")
+    else ())
 #: Wrappers only the tracer needs; :func:`drop_tracer_wrappers` removes them (``--leakwatch-tracer=off``).
 _TRACER_WRAPPERS = frozenset({_env_getitem, _env_putenv, _env_unsetenv, "monkeypatch"})
 
@@ -575,7 +575,7 @@ def unlisten(listener: Listener) -> None:
 
 
 def _targets() -> list[tuple[Any, str, Any]]:
-    targets = [*_TARGETS, *(_ENV_WRITES if len(_ENV_WRITES) == 2 else ())]
+    targets = [*_TARGETS, *_ENV_WRITES]
     try:
         from _pytest.monkeypatch import MonkeyPatch
 

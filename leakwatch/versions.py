@@ -45,12 +45,11 @@ def _ctypes_word(addr: int) -> int:
     return int(_ctypes().c_uint64.from_address(addr).value)
 
 
-#: The 8-byte word at an address inside an object we hold: ``_gather.word_at`` (C, no
-#: Python frame per read) where it was built, else a ctypes cell.
-_word: Callable[[int], int] = (
+#: The 8-byte word at an address inside an object we hold (here, and in the probes: a tag
+#: word whose address ``quiet_word`` gave): ``_gather.word_at`` (C, no Python frame per
+#: read) where it was built, else a ctypes cell.
+word: Callable[[int], int] = (
     getattr(_gather, "word_at", None) if _gather is not None else None) or _ctypes_word
-#: The same, for the probes (a tag word whose address ``quiet_word`` gave).
-word = _word
 
 
 def _no_c_scan(addresses: Any, seen: Any) -> list[int]:
@@ -272,7 +271,7 @@ class VersionTags:
         #: One tag word's read: ``_gather.word_at`` itself where it was built (a dict's
         #: ``changed`` and ``accept``, several times per test, then run no Python frame for
         #: it), else through the memoryview when it works, else ctypes.
-        self._read: Callable[[int], int] = _word if _gather is not None else self._read_words
+        self._read: Callable[[int], int] = word if _gather is not None else self._read_words
         #: The C marker (``_gather.bump_tag``), checked here against the Python one.
         self._bump: Callable[[dict[int, Any], int], int] | None = self._native_bump()
 
@@ -290,14 +289,14 @@ class VersionTags:
         """The memoryview read gives the same tag as ctypes, before and after a write."""
         try:
             d: dict[str, int] = {}
-            word = (id(d) + self._offset) // 8
+            index = (id(d) + self._offset) // 8
             if id(d) + self._offset >= _RAW_LIMIT:
                 return False
             words = _raw_words()
             cell = _ctypes().c_uint64.from_address
-            first = words[word] == cell(id(d) + self._offset).value
+            first = words[index] == cell(id(d) + self._offset).value
             d["x"] = 1
-            return bool(first and words[word] == cell(id(d) + self._offset).value)
+            return bool(first and words[index] == cell(id(d) + self._offset).value)
         except Exception:
             return False
 
@@ -319,14 +318,14 @@ class VersionTags:
         return None
 
     def _tag(self, d: dict[Any, Any]) -> int:
-        return _word(id(d) + self._offset)
+        return word(id(d) + self._offset)
 
     def _works(self) -> bool:
         if sys.implementation.name != "cpython" or not _WORD_64:
             return False
         used_offset = object.__basicsize__
         d: dict[Any, Any] = {"a": 1, "b": 2, "c": 3}
-        if _word(id(d) + used_offset) != 3:  # ma_used
+        if word(id(d) + used_offset) != 3:  # ma_used
             return False
         before = self._tag(d)
         d["d"] = 4
@@ -341,7 +340,7 @@ class VersionTags:
         words = self._words
         if words is not None and addr < _RAW_LIMIT:
             return words[addr >> 3]
-        return _word(addr)
+        return word(addr)
 
     def add(self, d: dict[Any, Any]) -> _Tag:
         addr = id(d) + self._offset

@@ -51,13 +51,13 @@ def test_the_c_word_read_answers_as_ctypes() -> None:
     d: dict[str, int] = {"a": 1}
     tags = VersionTags()
     addr = id(d) + tags._offset
-    assert versions._word is versions._gather.word_at
-    assert versions._word(addr) == versions._ctypes_word(addr) == tags.version(tags.add(d))
+    assert versions.word is versions._gather.word_at
+    assert versions.word(addr) == versions._ctypes_word(addr) == tags.version(tags.add(d))
     d["b"] = 2
-    assert versions._word(addr) == versions._ctypes_word(addr)
-    assert versions._word(id(d) + object.__basicsize__) == 2  # ma_used
+    assert versions.word(addr) == versions._ctypes_word(addr)
+    assert versions.word(id(d) + object.__basicsize__) == 2  # ma_used
     with pytest.raises(ValueError):
-        versions._word(addr + 1)  # unaligned: refused, not read
+        versions.word(addr + 1)  # unaligned: refused, not read
 
 
 NO_CTYPES = """
