@@ -256,19 +256,22 @@ class Collector:
             self.incomplete_reasons.append(reason)
 
     def notify(self, method: str, *args: Any) -> None:
-        # The observers' bound methods, looked up once per method (observers are our own
-        # objects, added at configure time; the cache is redone if more are added).
-        if self._calls_for != len(self.observers):
-            self._calls, self._calls_for = {}, len(self.observers)
-        calls = self._calls.get(method)
-        if calls is None:
-            calls = self._calls[method] = [
-                (o, fn) for o in self.observers if (fn := getattr(o, method, None)) is not None]
-        for observer, fn in calls:
+        for observer, fn in self._observer_calls(method):
             try:  # the guard, inlined: this runs several times per test
                 fn(*args)
             except Exception as exc:  # noqa: BLE001
                 self.record_error(f"observer {type(observer).__name__}", exc)
+
+    def _observer_calls(self, method: str) -> list[tuple[Any, Any]]:
+        """The observers' bound methods for ``method``, looked up once (observers are our
+        own objects, added at configure time; the cache is redone if more are added)."""
+        calls = self._calls.get(method) if self._calls_for == len(self.observers) else None
+        if calls is None:
+            if self._calls_for != len(self.observers):
+                self._calls, self._calls_for = {}, len(self.observers)
+            calls = self._calls[method] = [
+                (o, fn) for o in self.observers if (fn := getattr(o, method, None)) is not None]
+        return calls
 
     # -- interceptor callbacks --------------------------------------------
 
@@ -290,7 +293,13 @@ class Collector:
         changes: list[Change] = []
         if len(self.probes) != self._quiet_for:
             self._quiet_plan()
-        quiet = self._quiet_now(self._quiet_spec)
+        spec, same = self._quiet_spec, versions.same_reads
+        quiet = False
+        if spec is not None and same is not None:
+            try:  # _quiet_now(), inlined: this runs at the end of every test
+                quiet = bool(same(*spec))
+            except Exception as exc:  # noqa: BLE001
+                self._quiet_failed(exc)
         fast = self._quiet_fast
         marked, self._marked = self._marked, False
         if quiet and fast is not None:
@@ -499,7 +508,11 @@ class Collector:
 
     # -- tests ------------------------------------------------------------
 
-    def begin_test(self, nodeid: str, codes: Any = None) -> None:
+    def begin_test(self, nodeid: str, codes: Any = None, body_only: bool = False) -> None:
+        """Open a test's window. ``body_only``: only pytest's own fixtures run in its setup
+        and teardown (``plugin._runs_user_fixtures``), so whatever it changes is the body's:
+        the record is in its "call" phase from the start and the plugin makes no phase
+        boundaries for it (two calls per test fewer; see :meth:`set_phase`)."""
         if not self._started:
             self.start()
         try:
@@ -511,35 +524,43 @@ class Collector:
             self._just_closed = False
             self.run_order.append(nodeid)
             record = Record(Owner("test", nodeid), codes=codes)
+            if body_only:
+                record.phase = record.since = "call"
             marker = self._marker()
             if marker is not None:
-                record.markers.append(("setup", marker))
+                record.markers.append((record.phase, marker))
             self.stack.append(record)
         except Exception as exc:  # noqa: BLE001
             self.record_error("begin", exc)
         if self.observers:
-            self.notify("on_test_begin", nodeid)
+            # notify(), inlined with its cache read (one frame per test fewer)
+            calls = self._calls.get("on_test_begin") if self._calls_for == len(self.observers) else None
+            for observer, fn in calls if calls is not None else self._observer_calls("on_test_begin"):
+                try:
+                    fn(nodeid)
+                except Exception as exc:  # noqa: BLE001
+                    self.record_error(f"observer {type(observer).__name__}", exc)
 
-    def set_phase(self, phase: str, check: bool = True) -> None:
-        """A phase boundary of the open test.
+    def set_phase(self, phase: str) -> None:
+        """A phase boundary of the open test: every probe marks what changed in the phase
+        that ended, and dicts are dated by the core's O(1) marker.
 
-        ``check`` False: no user code runs in the setup or teardown around this
-        boundary (only pytest's own fixtures), so the probes are not read here; dicts
-        are still dated by the core's O(1) marker, and anything else found later is
-        dated "call". Reading every probe at both boundaries was half of leakwatch's
-        per-test cost (benchmarks/RESULTS.md).
+        The plugin calls it only for a test with code of the user's in its setup or
+        teardown. A test whose setup and teardown run only pytest's own fixtures opens
+        in its "call" phase (``begin_test(body_only=True)``) and has no boundaries:
+        whatever it changed, its body did. Reading every probe at both boundaries was half
+        of leakwatch's per-test cost (benchmarks/RESULTS.md).
         """
         if not self.stack:
             return
         record = self.stack[-1]
-        if check:
-            self._marked = True
-            for probe in self.probes:
-                try:
-                    probe.mark(record.phase)
-                except Exception as exc:  # noqa: BLE001
-                    self.record_error(probe.name, exc)
-            record.since = phase
+        self._marked = True
+        for probe in self.probes:
+            try:
+                probe.mark(record.phase)
+            except Exception as exc:  # noqa: BLE001
+                self.record_error(probe.name, exc)
+        record.since = phase
         try:
             record.phase = phase
             marker = self._marker()
@@ -551,7 +572,13 @@ class Collector:
     def end_test(self, nodeid: str) -> None:
         if not self.stack or self.stack[-1].owner.type != "test" or self.stack[-1].owner.name != nodeid:
             return
-        self.checkpoint()  # guarded inside
+        if self._started:
+            try:  # checkpoint(), inlined (it runs at the end of every test)
+                changes = self._poll()
+                if changes or self._pending_reloads:
+                    self._assign(changes)
+            except Exception as exc:  # noqa: BLE001
+                self.record_error("poll", exc)
         record = self.stack.pop()
         self.tests_run += 1
         self._just_closed = not self.stack
@@ -565,7 +592,13 @@ class Collector:
                 self.record_error("findings", exc)
             self.last_test_findings = [f for f in self.findings[before:] if f.owner == record.owner]
         if self.observers:
-            self.notify("on_test_end", nodeid, record)
+            # notify(), inlined with its cache read (one frame per test fewer)
+            calls = self._calls.get("on_test_end") if self._calls_for == len(self.observers) else None
+            for observer, fn in calls if calls is not None else self._observer_calls("on_test_end"):
+                try:
+                    fn(nodeid, record)
+                except Exception as exc:  # noqa: BLE001
+                    self.record_error(f"observer {type(observer).__name__}", exc)
 
     # -- fixtures ---------------------------------------------------------
 

@@ -348,19 +348,24 @@ class WatchGraph:
         """
         if self._seq_dirty:
             self._rebuild_seq_arrays()
-        nodes, order = self._seq_nodes, self._seq_order
+        nodes = self._seq_nodes
         if self._seq_addrs is not None and self._seq_words is not None:
             # One C pass, misses overlapped by prefetching (versions.native_length_offsets).
-            positions = words_changed(self._seq_addrs, self._seq_words)
-            if not positions:
-                return []  # the usual poll: no list or set changed length
-            return [nodes[i] for i in sorted(order[p] for p in positions)]
+            return self._seq_moved(words_changed(self._seq_addrs, self._seq_words))
         now = list(map(len, self._seq_objs))
         if now == self._seq_lens:
             return []
+        order = self._seq_order
         changed = sorted(order[i] for i, (a, b) in enumerate(zip(now, self._seq_lens, strict=True))
                          if a != b)
         return [nodes[i] for i in changed]
+
+    def _seq_moved(self, positions: list[int]) -> list[Node]:
+        """The nodes at the C scan's positions (address order), in the nodes' order."""
+        if not positions:
+            return []  # the usual poll: no list or set changed length
+        nodes, order = self._seq_nodes, self._seq_order
+        return [nodes[i] for i in sorted(order[p] for p in positions)]
 
     def mark(self, phase_ended: str) -> None:
         """At a phase boundary: note which nodes changed in the phase that ended.
@@ -392,17 +397,31 @@ class WatchGraph:
             self._dict_dirty = False
         nodes = self._dict_nodes
         indices = self._batch.changed()
-        dirty = [nodes[i] for i in indices]
-        for node in dirty:
-            if id(node.obj) in self.nodes:
-                self._diff_dict(node, changes)
-        if not self._dict_dirty:
-            self._batch.sync(indices)
+        if indices:
+            same, accept = versions.dict_same, self.core.accept
+            for node in [nodes[i] for i in indices]:
+                if id(node.obj) in self.nodes:
+                    if same is not None and same(node.obj, node.snapshot):
+                        # Written and put back (a test's monkeypatch or patch, the usual
+                        # dirty dict): _diff_dict's first case, without its frame.
+                        accept(node.handle)
+                    else:
+                        self._diff_dict(node, changes)
+            if not self._dict_dirty and self._batch.syncs:
+                self._batch.sync(indices)
         if self._seq_nodes:
-            for node in self._seq_changed():
+            if not self._seq_dirty and self._seq_addrs is not None and self._seq_words is not None:
+                # _seq_changed()'s C pass, without its frame: no list changed length (the
+                # usual poll) costs one call.
+                positions = words_changed(self._seq_addrs, self._seq_words)
+                seq = self._seq_moved(positions) if positions else []
+            else:
+                seq = self._seq_changed()
+            for node in seq:
                 if id(node.obj) in self.nodes:
                     self._diff_seq(node, changes)
-        self._seq_phase.clear()
+        if self._seq_phase:
+            self._seq_phase.clear()
         return changes
 
     def _diff_dict(self, node: Node, out: list[Change]) -> None:

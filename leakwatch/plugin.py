@@ -144,10 +144,9 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 class _EarlyListener:
     """Keeps the interceptors installed from conftest import until the collector exists."""
 
-    def on_reload(self, module: Any, before: Any, origin: Any) -> None:
-        return None
+    current_label = None  # no windows
 
-    def current_label(self) -> None:
+    def on_reload(self, module: Any, before: Any, origin: Any) -> None:
         return None
 
 
@@ -258,12 +257,12 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
         return (yield)
     collector = state.collector
     nodeid = item.nodeid
-    collector.begin_test(nodeid, functools.partial(_item_codes, item))
     state.item, state.nodeid, state.user_code = item, nodeid, True
-    try:  # the guard, inlined (per test)
+    try:  # the guard, inlined (per test); it runs no code of the user's
         state.user_code = _runs_user_fixtures(item, state)
     except Exception as exc:  # noqa: BLE001
         collector.record_error("phase", exc)
+    collector.begin_test(nodeid, functools.partial(_item_codes, item), not state.user_code)
     try:
         return (yield)
     finally:
@@ -275,10 +274,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
 def pytest_runtest_call(item: pytest.Item) -> None:
     # A plain impl, not a wrapper: nothing is needed after the call (cheaper per test).
     state = _SESSIONS.get(id(item.config))
-    if state is not None and state.config is item.config:
-        # Whether code of the user's runs around the call (computed at the test's start;
-        # asked inline here and at teardown: a call per test less).
-        state.collector.set_phase("call", state.user_code if state.item is item else True)
+    if state is not None and state.config is item.config and (
+            state.user_code or state.item is not item):
+        # A boundary only where code of the user's runs around the call (computed at the
+        # test's start): a test with pytest's fixtures only is in its "call" phase already.
+        state.collector.set_phase("call")
 
 
 _HOOKS_AROUND = ("pytest_runtest_setup", "pytest_runtest_teardown")
@@ -355,7 +355,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None
     if state is None or state.config is not item.config:
         return (yield)
     collector = state.collector
-    collector.set_phase("teardown", state.user_code if state.item is item else True)
+    if state.user_code or state.item is not item:  # as in pytest_runtest_call
+        collector.set_phase("teardown")
     try:
         return (yield)
     finally:

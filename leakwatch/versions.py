@@ -65,6 +65,10 @@ words_changed: Callable[[Any, Any], list[int]] = (
 class Batch(Protocol):
     """Many handles checked together; the hot path of every poll."""
 
+    #: Whether :meth:`sync` does anything (False: the batch keeps its own state, and the
+    #: graph's poll, which runs per test, makes no call to it).
+    syncs: bool
+
     def changed(self) -> list[int]: ...
 
     def sync(self, indices: list[int]) -> None: ...
@@ -108,6 +112,7 @@ class _TagBatch:
     """Cells and last-seen tags in parallel lists: one C-level map and one list compare."""
 
     __slots__ = ("handles", "cells", "seen")
+    syncs = True
 
     def __init__(self, handles: list[_Tag]) -> None:
         self.handles = handles
@@ -136,6 +141,7 @@ class _RawTagBatch:
     """
 
     __slots__ = ("handles", "get", "seen", "order")
+    syncs = False
 
     def __init__(self, handles: list[_Tag], offset: int) -> None:
         self.handles = handles
@@ -203,6 +209,7 @@ class _NativeTagBatch:
     a poll overlap. Same addresses, same answers (``tests/test_cores.py``)."""
 
     __slots__ = ("handles", "addresses", "seen", "order")
+    syncs = False
 
     def __init__(self, handles: list[_Tag], offset: int) -> None:
         self.handles = handles
@@ -401,6 +408,7 @@ class _Copy:
 
 class _CopyBatch:
     __slots__ = ("core", "handles")
+    syncs = False
 
     def __init__(self, core: CopyCompare, handles: list[_Copy]) -> None:
         self.core = core
@@ -530,6 +538,7 @@ class _WatchBatch:
     """
 
     __slots__ = ("index", "pos", "size", "__weakref__")
+    syncs = False
 
     def __init__(self, handles: list[_Tag]) -> None:
         self.index = {id(h.dict): i for i, h in enumerate(handles)}
