@@ -463,6 +463,121 @@ word_at(PyObject *self, PyObject *arg)
     return PyLong_FromUnsignedLongLong(*(volatile uint64_t *)(uintptr_t)addr);
 }
 
+/* A type's own namespace (the dict behind its mappingproxy): PyType_GetDict on 3.12+, where
+ * a static builtin type keeps it per interpreter and tp_dict is NULL; tp_dict before. A new
+ * reference, or NULL without an exception when the type has none. */
+static PyObject *
+type_namespace(PyTypeObject *type)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *ns = PyType_GetDict(type);
+#else
+    PyObject *ns = type->tp_dict;
+    Py_XINCREF(ns);
+#endif
+    if (ns != NULL && !PyDict_Check(ns)) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    return ns;
+}
+
+PyDoc_STRVAR(class_namespace_doc,
+"class_namespace(cls) -> dict | None\n\n"
+"safe.class_namespace in C: the real dict behind cls.__dict__, None for a non-type.\n"
+"Read from the type object itself: no descriptor, no metaclass code runs.");
+
+static PyObject *
+class_namespace(PyObject *self, PyObject *cls)
+{
+    PyObject *ns;
+    if (!PyType_Check(cls)) {
+        Py_RETURN_NONE;
+    }
+    ns = type_namespace((PyTypeObject *)cls);
+    if (ns == NULL) {
+        Py_RETURN_NONE;
+    }
+    return ns;
+}
+
+PyDoc_STRVAR(instance_dict_doc,
+"instance_dict(obj) -> dict | None\n\n"
+"safe.instance_dict in C: the first '__dict__' in the namespaces of type(obj)'s MRO\n"
+"(tp_mro, as type.__mro__ gives it), called when it is a C getset descriptor (what\n"
+"descr.__get__(obj, klass) does); None when there is none, when it is anything else (a\n"
+"property would be user code), when the getter fails, or when it gives no exact dict.\n"
+"Python version: seven Python-level namespace reads for a MagicMock, each a\n"
+"gc.get_referents call; here one pass over the MRO.");
+
+static PyObject *
+instance_dict(PyObject *self, PyObject *obj)
+{
+    static PyObject *name = NULL;
+    PyObject *mro, *result = NULL;
+    Py_ssize_t i, n;
+    if (name == NULL) {
+        name = PyUnicode_InternFromString("__dict__");
+        if (name == NULL) {
+            return NULL;
+        }
+    }
+    mro = Py_TYPE(obj)->tp_mro;
+    if (mro == NULL || !PyTuple_Check(mro)) {
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(mro);  /* held while we walk: a getter cannot free it under us */
+    n = PyTuple_GET_SIZE(mro);
+    for (i = 0; i < n; i++) {
+        PyObject *klass = PyTuple_GET_ITEM(mro, i);
+        PyObject *ns, *descr;
+        descrgetfunc get;
+        if (!PyType_Check(klass)) {
+            continue;
+        }
+        ns = type_namespace((PyTypeObject *)klass);
+        if (ns == NULL) {
+            continue;
+        }
+        descr = PyDict_GetItemWithError(ns, name);  /* borrowed */
+        if (descr == NULL) {
+            Py_DECREF(ns);
+            if (PyErr_Occurred()) {
+                goto failed;
+            }
+            continue;
+        }
+        Py_INCREF(descr);
+        Py_DECREF(ns);
+        get = Py_TYPE(descr)->tp_descr_get;
+        if (!Py_IS_TYPE(descr, &PyGetSetDescr_Type) || get == NULL) {
+            Py_DECREF(descr);
+            break;  /* not a C getset: None */
+        }
+        result = get(descr, obj, klass);
+        Py_DECREF(descr);
+        if (result == NULL) {
+            goto failed;
+        }
+        if (!PyDict_CheckExact(result)) {
+            Py_CLEAR(result);
+        }
+        break;
+    }
+    Py_DECREF(mro);
+    if (result == NULL) {
+        Py_RETURN_NONE;
+    }
+    return result;
+failed:
+    Py_DECREF(mro);
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return NULL;  /* KeyboardInterrupt and the like go on, as in the Python version */
+    }
+    PyErr_Clear();
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(decimal_fields_doc,
 "decimal_fields(getcontext, context_type) -> tuple\n\n"
 "What surfaces._decimal reads, in one call: the current decimal context's prec, rounding,\n"
@@ -758,6 +873,8 @@ static PyMethodDef gather_methods[] = {
     {"dict_same", dict_same, METH_VARARGS, dict_same_doc},
     {"decimal_fields", decimal_fields, METH_VARARGS, decimal_fields_doc},
     {"word_at", word_at, METH_O, word_at_doc},
+    {"instance_dict", instance_dict, METH_O, instance_dict_doc},
+    {"class_namespace", class_namespace, METH_O, class_namespace_doc},
 #ifndef _WIN32
     {"getcwd", native_getcwd, METH_NOARGS, getcwd_doc},
     {"umask", native_umask, METH_NOARGS, umask_doc},

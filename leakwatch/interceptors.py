@@ -30,6 +30,7 @@ import sys
 import threading
 import types
 import weakref
+from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol
 from unittest import mock
@@ -59,9 +60,12 @@ _IMPORTS_IN_PROGRESS: Any = getattr(importlib._bootstrap, "_module_locks", None)
 
 
 class Listener(Protocol):
-    def on_reload(self, module: Any, before: dict[str, Any] | None, origin: Origin | None) -> None: ...
+    @property
+    def current_label(self) -> Callable[[], tuple[str, str] | None] | None:
+        """What gives the (owner label, phase) of the window open now; None for a listener
+        without windows (the tracer): :func:`_started_by` then makes no call to it."""
 
-    def current_label(self) -> tuple[str, str] | None: ...
+    def on_reload(self, module: Any, before: dict[str, Any] | None, origin: Origin | None) -> None: ...
 
 
 # Plain slotted classes, not dataclasses: defined at every enabled start-up (a dataclass costs
@@ -216,9 +220,11 @@ def _notify(method: str, *args: Any) -> None:
 
 def _started_by() -> tuple[str, str] | None:
     for listener in reversed(_listeners):
-        label = listener.current_label()
-        if label is not None:
-            return label
+        ask = listener.current_label
+        if ask is not None:
+            label = ask()
+            if label is not None:
+                return label
     return None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import types
+from collections.abc import Callable
 from typing import Any
 from unittest import mock as _mock
 
@@ -118,7 +119,7 @@ def overrides_container_protocol(cls: type) -> bool:
     return False
 
 
-def class_namespace(cls: type) -> dict[str, Any] | None:
+def _class_namespace(cls: type) -> dict[str, Any] | None:
     """The real ``dict`` behind ``cls.__dict__`` (the mappingproxy's target)."""
     try:
         proxy = _TYPE_DICT.__get__(cls)
@@ -147,14 +148,14 @@ def module_dict(module: object) -> dict[str, Any] | None:
     return result if type(result) is dict else None
 
 
-def instance_dict(obj: object) -> dict[str, Any] | None:
+def _instance_dict(obj: object) -> dict[str, Any] | None:
     """An instance's ``__dict__`` through the C descriptor of its real type.
 
     Returns None for objects without one, and for types that define ``__dict__``
     themselves (a property could run user code).
     """
     for klass in mro(type(obj)):
-        ns = class_namespace(klass)
+        ns = _class_namespace(klass)
         if ns is None:
             continue
         descr = ns.get("__dict__")
@@ -168,6 +169,24 @@ def instance_dict(obj: object) -> dict[str, Any] | None:
             return None
         return result if type(result) is dict else None
     return None
+
+
+_native_class_namespace: Callable[[Any], dict[str, Any] | None] | None
+_native_instance_dict: Callable[[Any], dict[str, Any] | None] | None
+try:
+    from ._gather import class_namespace as _native_class_namespace
+    from ._gather import instance_dict as _native_instance_dict
+except ImportError:  # pragma: no cover - no compiler where it was installed
+    _native_class_namespace = _native_instance_dict = None
+
+#: The same reads in C where ``leakwatch/_gather.c`` was built (tests compare the two): the
+#: mock checks read a MagicMock's ``__dict__`` through seven classes of its MRO, and the
+#: graph reads every watched singleton's at start-up; in Python each class cost a frame and
+#: a ``gc.get_referents`` call.
+class_namespace: Callable[[Any], dict[str, Any] | None] = (
+    _native_class_namespace if _native_class_namespace is not None else _class_namespace)
+instance_dict: Callable[[Any], dict[str, Any] | None] = (
+    _native_instance_dict if _native_instance_dict is not None else _instance_dict)
 
 
 def is_lazy_descriptor(obj: object) -> bool:

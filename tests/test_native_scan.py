@@ -590,3 +590,58 @@ def test_a_quiet_poll_after_marks_still_settles_the_probes(suite: Any) -> None:
     run.result.assert_outcomes(passed=5)
     cwd = [f for f in run.leaks if f["kind"] == "cwd"]
     assert [(f["test"].rpartition("::")[2], f["phase"]) for f in cwd] == [("test_moves_cwd", "call")]
+
+
+def test_instance_dict_and_class_namespace_in_c_give_the_python_answers() -> None:
+    """``safe.instance_dict``/``class_namespace`` are the C reads where built; each object
+    here gets the same answer (the same dict object, or None) from both, and no property,
+    metaclass or ``__getattr__`` of the objects' runs."""
+    import types
+    from unittest import mock
+
+    from leakwatch import safe
+
+    class Loud(type):
+        def __getattribute__(cls, name: str) -> Any:
+            raise AssertionError("metaclass code ran")
+
+        def mro(cls) -> list[type]:  # only when the class is made: tp_mro is read after
+            return type.mro(cls)
+
+    class WithMeta(metaclass=Loud):
+        pass
+
+    class DictProperty:
+        @property
+        def __dict__(self) -> Any:  # type: ignore[override]
+            raise AssertionError("property ran")
+
+    class Slotted:
+        __slots__ = ("a",)
+
+    class Plain:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError("__getattr__ ran")
+
+    class SpecLies:
+        pass
+
+    liar = mock.MagicMock(spec=SpecLies)
+    plain = Plain()
+    plain.x = 1  # type: ignore[attr-defined]
+
+    def function() -> None:
+        pass
+
+    objects: list[Any] = [mock.MagicMock(), mock.Mock(), liar, mock.create_autospec(function),
+                          plain, DictProperty(), Slotted(), WithMeta(), function, types, 3, "s",
+                          None, [1], {"a": 1}, len, object(), mock.sentinel.x, type, Loud]
+    assert safe.instance_dict is versions._gather.instance_dict
+    for obj in objects:
+        assert safe.instance_dict(obj) is safe._instance_dict(obj), obj
+    for cls in [int, object, type, dict, Plain, DictProperty, Slotted, WithMeta, Loud,
+                mock.MagicMock, type(liar), types.ModuleType, 3, "str", None]:
+        assert safe.class_namespace(cls) is safe._class_namespace(cls), cls
+    assert safe.instance_dict(liar) is not None  # a spec'd mock: its real dict, not __class__'s
+    assert safe.instance_dict(plain) == {"x": 1}
+    assert safe.instance_dict(DictProperty()) is None

@@ -42,15 +42,19 @@ class Patches:
         #: module name -> (its namespace, the ids it put in ``_index``), per indexed module.
         self._indexed: dict[str, tuple[Any, list[int]]] = {}
         self._index_size = -1
-        #: (owner label, the patch's mock, its owner's record, the patch and the phase it
-        #: was made in, or past PENDING_CAP the finding already made): judged when the
-        #: owner ends, and only if the mock was never called.
-        self._misses: list[tuple[str, Any, Any, interceptors.PatchRecord | Finding, str]] = []
+        #: (the patch's mock, its owner's record, the patch and the phase it was made in,
+        #: or past PENDING_CAP the finding already made): judged when that record ends
+        #: (found by identity: no label is made per patch), and only if the mock was
+        #: never called.
+        self._misses: list[tuple[Any, Any, interceptors.PatchRecord | Finding, str]] = []
 
     # -- patch-target-miss / patch-over-mock -------------------------------------
 
     def on_patch(self, record: interceptors.PatchRecord, new: Any) -> None:
-        owner_record = self.tracer.current_record()
+        # Runs for every patch a test makes: the usual case (a module's function replaced
+        # by a MagicMock) is decided with exact-type checks before any helper is called.
+        stack = self.tracer.collector.stack
+        owner_record = stack[-1] if stack else None
         attribute = record.attribute
         if owner_record is None or type(attribute) is not str:
             return
@@ -59,19 +63,20 @@ class Patches:
             target_name = _target_name(record.target)
             if target_name is not None:
                 self._over_mock(owner_record, f"{target_name}.{attribute}", original, record.origin)
-        elif safe.is_module(record.target) and _may_be_held(original):
+        elif (type(record.target) is types.ModuleType or safe.is_module(record.target)) and (
+                type(original) is types.FunctionType or _may_be_held(original)):
             phase = self.tracer.phase(owner_record)
             if safe.is_mock(new) and len(self._misses) < PENDING_CAP:
                 # A mock: the other bindings are looked up when its owner ends, and only if
                 # it was never called (a called mock reached its code). The usual patch is
                 # called, and costs no lookup (nor, until one is needed, the holders' index).
-                self._misses.append((owner_record.owner.label(), new, owner_record, record, phase))
+                self._misses.append((new, owner_record, record, phase))
                 return
             finding = self._target_miss(owner_record, record, phase)
             if finding is None:
                 return
             if safe.is_mock(new):  # past the cap: kept, judged by its calls at the owner's end
-                self._misses.append((owner_record.owner.label(), new, owner_record, finding, phase))
+                self._misses.append((new, owner_record, finding, phase))
             else:
                 self.tracer.emit(owner_record, finding)
 
@@ -164,18 +169,21 @@ class Patches:
     def owner_ended(self, record: Any) -> None:
         if not self._misses and not interceptors.hand_monkeypatches:
             return  # the usual case: nothing to judge (runs at the end of every test)
+        if self._misses:
+            kept = []
+            for entry in self._misses:
+                mock, owner_record, patch, phase = entry
+                if owner_record is not record:
+                    kept.append(entry)
+                elif not _was_called(mock):
+                    finding = patch if isinstance(patch, Finding) else self._target_miss(
+                        owner_record, patch, phase)
+                    if finding is not None:
+                        self.tracer.emit(owner_record, finding)
+            self._misses = kept
+        if not interceptors.hand_monkeypatches:
+            return
         label = record.owner.label()
-        kept = []
-        for entry in self._misses:
-            owner, mock, owner_record, patch, phase = entry
-            if owner != label:
-                kept.append(entry)
-            elif not _was_called(mock):
-                finding = patch if isinstance(patch, Finding) else self._target_miss(
-                    owner_record, patch, phase)
-                if finding is not None:
-                    self.tracer.emit(owner_record, finding)
-        self._misses = kept
         for key, hand in list(interceptors.hand_monkeypatches.items()):
             if hand.started_by is None or hand.started_by[0] != label:
                 continue
