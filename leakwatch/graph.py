@@ -32,7 +32,7 @@ from typing import Any
 from . import safe, versions
 from .changes import MISSING, Change, SeqState, SetState
 from .ignore import IgnoreRules
-from .versions import DictCore, native_length_offsets, words_changed
+from .versions import DictCore, native_length_offsets, untracked, words_changed
 
 #: Containers larger than this are compared by length only (documented).
 MAX_ITEMS = 10_000
@@ -170,7 +170,7 @@ class WatchGraph:
         if kind in ("module", "class", "instance", "dict"):
             if kind == "instance" and _DETACH_INLINE and self.core.name != "copy-compare":
                 _detach_inline_values(obj)
-            node.snapshot = snapshot = dict.copy(obj)
+            node.snapshot = snapshot = untracked(dict.copy(obj))  # private: not the GC's
             # Whether the keys are all exact builtins is asked by the diff, and only when
             # a dict's keys changed (node.safe_keys None: not known yet): most watched
             # dicts never are, and asking 1,600 of them at start-up cost 10 % of the build.
@@ -312,9 +312,9 @@ class WatchGraph:
     def _seq_state(obj: Any, kind: str) -> Any:
         if kind == "list":
             n = list.__len__(obj)
-            return SeqState(list.copy(obj)) if n <= MAX_ITEMS else n
+            return untracked(SeqState(list.copy(obj))) if n <= MAX_ITEMS else n
         n = set.__len__(obj)
-        return SetState(set.copy(obj)) if n <= MAX_ITEMS else n
+        return untracked(SetState(set.copy(obj))) if n <= MAX_ITEMS else n
 
     # -- polling ----------------------------------------------------------
 
@@ -433,7 +433,7 @@ class WatchGraph:
             # one C identity pass, no copy; the snapshot still says what the dict holds.
             self.core.accept(node.handle)
             return
-        new = dict.copy(d)
+        new = untracked(dict.copy(d))
         self.core.accept(node.handle)
         if len(new) == len(old) and all(map(operator.is_, new, old)):
             # The same key objects in the same order (the usual case: values rebound, or

@@ -20,7 +20,7 @@ import weakref
 from array import array
 from collections.abc import Callable
 from itertools import compress
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 _value = operator.attrgetter("value")
 
@@ -62,6 +62,20 @@ words_changed: Callable[[Any, Any], list[int]] = (
     _gather.words_changed if _gather is not None else _no_c_scan)
 
 
+_S = TypeVar("_S")
+
+
+def _kept_tracked(snapshot: _S) -> _S:
+    return snapshot
+
+
+#: ``_gather.untracked`` where built: our snapshot copies leave the garbage collector's
+#: lists (each full collection traversed every watched dict and list twice, the original
+#: and our copy); without the C part they stay tracked, as any copy.
+untracked: Callable[[_S], _S] = (
+    getattr(_gather, "untracked", None) if _gather is not None else None) or _kept_tracked
+
+
 class Batch(Protocol):
     """Many handles checked together; the hot path of every poll."""
 
@@ -79,6 +93,10 @@ class DictCore(Protocol):
     dates_changes: bool
 
     def add(self, d: dict[Any, Any]) -> Any: ...
+
+    def add_unlogged(self, d: dict[Any, Any]) -> Any:
+        """:meth:`add` for a dict only ever checked through ``changed([handle])`` (never in
+        a batch): the dict-watcher core then reads its tag and does not log its writes."""
 
     def batch(self, handles: list[Any], previous: Any = None) -> Batch: ...
 
@@ -353,6 +371,9 @@ class VersionTags:
         addr = id(d) + self._offset
         return _Tag(d, addr, self._read(addr))
 
+    def add_unlogged(self, d: dict[Any, Any]) -> _Tag:
+        return VersionTags.add(self, d)  # a tag, never a watcher (DictWatchers overrides add)
+
     def batch(self, handles: list[_Tag], previous: Any = None
               ) -> _TagBatch | _RawTagBatch | _NativeTagBatch:
         if self._raw_ok and all(id(h.dict) + self._offset < _RAW_LIMIT for h in handles):
@@ -429,6 +450,9 @@ class CopyCompare:
 
     def add(self, d: dict[Any, Any]) -> _Copy:
         return _Copy(d)
+
+    def add_unlogged(self, d: dict[Any, Any]) -> _Copy:
+        return self.add(d)
 
     def batch(self, handles: list[_Copy], previous: Any = None) -> _CopyBatch:
         return _CopyBatch(self, handles)

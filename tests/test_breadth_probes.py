@@ -325,3 +325,21 @@ def test_c_level_readers_answer_as_the_python_ones(monkeypatch: pytest.MonkeyPat
         monkeypatch.undo()
         time.tzset()
     assert zone() == surfaces._timezone()
+
+
+def test_each_session_reads_its_own_original_warnings_filters() -> None:
+    """With pytest restoring warnings, the filters slot reads the list that was current when
+    its session began, through a namespace of its own: a nested session (pytester in-process,
+    made inside a test's catch_warnings copy) must not move the outer one's list."""
+    import warnings
+
+    from leakwatch.breadth import surfaces
+
+    outer = {s.subject: s for s in surfaces.process_slots(True)}["warnings.filters"]
+    seen = outer.read()
+    with warnings.catch_warnings():  # a copy of the list is current in here
+        inner = {s.subject: s for s in surfaces.process_slots(True)}["warnings.filters"]
+        assert inner.read() is warnings.filters is not seen
+    assert outer.read() is seen
+    ns, name = outer.source  # type: ignore[misc]
+    assert vars(ns)[name] is seen

@@ -150,3 +150,60 @@ def test_demo_suite_same_findings_with_every_core(pytester: pytest.Pytester) -> 
     assert len(results["copy-compare"]) >= 6
     for core in cores:
         assert results[core] == results["copy-compare"], core
+
+
+@pytest.mark.parametrize("core_type", CORES)
+def test_an_unlogged_handle_is_checked_by_its_tag_and_logs_nothing(core_type: Any) -> None:
+    """``add_unlogged`` (os.environ's backing dict, sys.modules): ``changed`` still says
+    when it moved; with the dict-watcher core its writes no longer go to the log that the
+    graph's batch reads (pytest writes its own env key four times per test)."""
+    from leakwatch import versions
+
+    core = core_type()
+    d: dict[str, Any] = {"a": 1}
+    handle = core.add_unlogged(d)
+    log = versions._watcher.get("log") if core_type is DictWatchers else None
+    before = len(log) if log is not None else 0
+    d["b"] = 2
+    assert core.changed([handle]) == [0]
+    core.accept(handle)
+    assert core.changed([handle]) == []
+    if log is not None:
+        assert len(log) == before  # nothing logged for it
+        watched: dict[str, Any] = {}
+        core.add(watched)
+        watched["x"] = 1
+        assert log[-1] == id(watched)  # while a logged dict's write is
+
+
+def test_graph_snapshots_are_out_of_the_garbage_collectors_lists() -> None:
+    """The graph's copies of watched dicts and lists are private: where the C part was built
+    they are untracked (full collections no longer traverse them), and what they hold lives
+    as long as they do."""
+    import gc
+    import weakref
+
+    from leakwatch import versions
+
+    if versions.untracked is versions._kept_tracked:
+        pytest.skip("the C part was not built")
+
+    class Held:
+        pass
+
+    held = Held()
+    ref = weakref.ref(held)
+    mod = _module("fake_gc_mod", REG={"k": held}, ITEMS=[1, 2], NAMES={"a"})
+    graph = WatchGraph(best_core(), IgnoreRules(), max_depth=2)
+    graph.add_module("fake_gc_mod", mod)
+    snapshots = [n.snapshot for n in graph.nodes.values() if not isinstance(n.snapshot, int)]
+    assert len(snapshots) == 4  # the module, REG, ITEMS and NAMES
+    assert not any(gc.is_tracked(s) for s in snapshots)
+    mod.REG["k"] = 1
+    graph.poll()  # the snapshot taken now is untracked too
+    assert not any(gc.is_tracked(n.snapshot) for n in graph.nodes.values()
+                   if not isinstance(n.snapshot, int))
+    del held, snapshots
+    gc.collect()
+    assert ref() is None  # the old snapshot went with the poll; nothing kept it
+    assert versions.untracked(mod) is mod and gc.is_tracked(mod)  # only copies of containers

@@ -224,8 +224,24 @@ def test_the_c_locale_read_answers_as_the_python_one() -> None:
     finally:
         locale.setlocale(locale.LC_TIME, before)
     assert read() == surfaces._locale()
+    first, again = read(), read()
+    assert all(a is b for a, b in zip(first, again, strict=True))  # unchanged: the same str
     slots = {s.subject: s.read for s in surfaces.process_slots(True)}
     assert slots["locale.setlocale()"] is not surfaces._locale  # the C one is in use
+
+
+def test_the_c_cwd_read_gives_the_same_str_until_the_directory_changes(tmp_path: Any) -> None:
+    """Read per test: an unchanged cwd comes back as the same str object (no decoding),
+    a changed one as the new path, and back again."""
+    getcwd = versions._gather.getcwd
+    start = os.getcwd()
+    assert getcwd() == start and getcwd() is getcwd()
+    try:
+        os.chdir(tmp_path)
+        assert getcwd() == os.getcwd() == str(tmp_path)
+    finally:
+        os.chdir(start)
+    assert getcwd() == start
 
 
 def test_the_c_decimal_read_answers_as_the_python_one() -> None:

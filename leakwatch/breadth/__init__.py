@@ -166,6 +166,9 @@ class _CollectorCore:
     def add(self, d: dict[Any, Any]) -> Any:
         return self.collector.core.add(d)
 
+    def add_unlogged(self, d: dict[Any, Any]) -> Any:
+        return self.collector.core.add_unlogged(d)
+
     def changed(self, handles: list[Any]) -> list[int]:
         # Asked several times per test: from the first call on, the core's own method
         # answers (an instance attribute shadows this one), without this extra frame.

@@ -51,8 +51,8 @@ class DictProbe:
         self._phases: dict[Any, str] = {}
 
     def start(self) -> None:
-        self._handle = self.core.add(self.target)
-        self._mark_handle = self.core.add(self.target)
+        self._handle = self.core.add_unlogged(self.target)
+        self._mark_handle = self.core.add_unlogged(self.target)
         self._snapshot = self._mark_snapshot = dict.copy(self.target)
 
     def mark(self, phase_ended: str) -> None:

@@ -42,15 +42,17 @@ class EnvironProbe:
         self._environ = os.environ
         self._data = self._backing()
         if self._data is not None:
-            self._handle = self.core.add(self._data)
-            self._mark_handle = self.core.add(self._data)
+            # Tags only (never in a batch): with the dict-watcher core, pytest's four writes
+            # of its key per test would otherwise each log an entry for the graph to skip.
+            self._handle = self.core.add_unlogged(self._data)
+            self._mark_handle = self.core.add_unlogged(self._data)
             # pytest's own key is left out of every snapshot: it moves in every phase.
             self._snapshot = dict.copy(self._data)
             self._snapshot.pop(_CURRENT_TEST_KEY, None)
             self._mark_snapshot = dict.copy(self._snapshot)
         self._tracked = interceptors.env_writes_tracked()
         self._hooks = interceptors.env_write_hooks()
-        os_tag = versions.quiet_word(self.core.add(self._os_ns))
+        os_tag = versions.quiet_word(self.core.add_unlogged(self._os_ns))
         if os_tag is None:
             self._tracked = False  # no tag to tell that os.putenv was swapped: always diff
         else:

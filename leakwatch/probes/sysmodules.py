@@ -14,7 +14,7 @@ from typing import Any
 from .. import safe
 from ..changes import MISSING, Change
 from ..graph import WatchGraph
-from ..versions import DictCore, quiet_word
+from ..versions import DictCore, quiet_word, untracked
 
 
 class SysModulesProbe:
@@ -38,9 +38,9 @@ class SysModulesProbe:
 
     def start(self) -> None:
         self._modules = sys.modules
-        self._handle = self.core.add(sys.modules)
-        self._mark_handle = self.core.add(sys.modules)
-        self._snapshot = dict.copy(sys.modules)
+        self._handle = self.core.add_unlogged(sys.modules)
+        self._mark_handle = self.core.add_unlogged(sys.modules)
+        self._snapshot = untracked(dict.copy(sys.modules))
         self._mark_snapshot = self._snapshot
         for name, module in self._snapshot.items():
             self._maybe_watch(name, module)
@@ -57,7 +57,7 @@ class SysModulesProbe:
         if self._mark_handle is None or not self.core.changed([self._mark_handle]):
             return
         self.core.accept(self._mark_handle)
-        old, new = self._mark_snapshot, dict.copy(sys.modules)
+        old, new = self._mark_snapshot, untracked(dict.copy(sys.modules))
         self._mark_snapshot = new
         names = new.keys() ^ old.keys()
         if len(names) == 0 and len(new) == len(old):
@@ -90,7 +90,7 @@ class SysModulesProbe:
             return []
         self.core.accept(self._handle)
         version = self.core.version(self._handle)
-        old, new = self._snapshot, dict.copy(sys.modules)
+        old, new = self._snapshot, untracked(dict.copy(sys.modules))
         self._snapshot = new
         self._mark_snapshot = new
         self.core.accept(self._mark_handle)
