@@ -403,7 +403,8 @@ class WatchGraph:
                 if id(node.obj) in self.nodes:
                     if same is not None and same(node.obj, node.snapshot):
                         # Written and put back (a test's monkeypatch or patch, the usual
-                        # dirty dict): _diff_dict's first case, without its frame.
+                        # dirty dict): one C identity pass, no copy; the snapshot still
+                        # says what the dict holds.
                         accept(node.handle)
                     else:
                         self._diff_dict(node, changes)
@@ -425,14 +426,10 @@ class WatchGraph:
         return changes
 
     def _diff_dict(self, node: Node, out: list[Change]) -> None:
+        """A dirty dict that :meth:`poll` found not put back as it was (the C identity
+        pass, ``versions.dict_same``, ran there; without the C part, every dirty dict)."""
         old = node.snapshot
         d = node.obj
-        same = versions.dict_same
-        if same is not None and same(d, old):
-            # Written and put back (a test's monkeypatch or patch, the usual dirty dict):
-            # one C identity pass, no copy; the snapshot still says what the dict holds.
-            self.core.accept(node.handle)
-            return
         new = untracked(dict.copy(d))
         self.core.accept(node.handle)
         if len(new) == len(old) and all(map(operator.is_, new, old)):
