@@ -896,131 +896,278 @@ same_reads(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_TRUE;
 }
 
-/* KeyPass: a wrapt wrapper function (wrapper(wrapped, instance, args, kwargs)) for the
- * os.environ methods. pytest writes PYTEST_CURRENT_TEST three times per test and deletes
- * it once (a read first, through MutableMapping.pop): those calls go straight to the
- * wrapped method here, without the Python wrapper's frame; every other call goes to
- * `slow`, the Python wrapper, with the same four arguments. Keys are compared only when
- * they are exactly str (or bytes, for os.environb): no user __eq__ runs. */
+/* Passthrough: a wrapt wrapper function (wrapper(wrapped, instance, args, kwargs)) in front
+ * of one of interceptors.py's Python wrappers, for the calls that need nothing of it: those
+ * go straight to the wrapped function here, without the Python wrapper's frame; every other
+ * call goes to `slow`, the Python wrapper, with the same four arguments. A call passes when
+ *
+ *  - key: its first argument is exactly the str `key` (or the bytes `key_bytes`, for
+ *    os.environb). pytest writes PYTEST_CURRENT_TEST three times per test and deletes it
+ *    once (a read first, through MutableMapping.pop). Keys are compared only when they are
+ *    exactly str or bytes: no user __eq__ runs;
+ *  - idle: the dict `idle` is empty (importlib's table of module locks: no module body is
+ *    being imported anywhere, so an os.environ read records nothing);
+ *  - caller_file: the Python frame that made the call runs code of the file `caller_file`
+ *    (pytest's monkeypatch.py: the monkeypatch fixture's MonkeyPatch(), which pytest undoes).
+ *    wrapt and this object add no Python frame, so the current frame is the caller's. */
 typedef struct {
     PyObject_HEAD
     PyObject *slow;
-    PyObject *str_key;
-    PyObject *bytes_key;
+    PyObject *key;          /* str or NULL */
+    PyObject *key_bytes;    /* bytes or NULL */
+    PyObject *idle;         /* dict or NULL */
+    PyObject *caller_file;  /* str or NULL */
     vectorcallfunc vectorcall;
-} KeyPassObject;
+} PassthroughObject;
 
 static int
-keypass_matches(KeyPassObject *self, PyObject *key)
+passthrough_key_matches(PassthroughObject *self, PyObject *key)
 {
-    if (PyUnicode_CheckExact(key)) {
-        return key == self->str_key
-            || (PyUnicode_GET_LENGTH(key) == PyUnicode_GET_LENGTH(self->str_key)
-                && PyUnicode_Compare(key, self->str_key) == 0);
+    if (self->key != NULL && PyUnicode_CheckExact(key)) {
+        return key == self->key
+            || (PyUnicode_GET_LENGTH(key) == PyUnicode_GET_LENGTH(self->key)
+                && PyUnicode_Compare(key, self->key) == 0);
     }
-    if (PyBytes_CheckExact(key)) {
+    if (self->key_bytes != NULL && PyBytes_CheckExact(key)) {
         Py_ssize_t n = PyBytes_GET_SIZE(key);
-        return n == PyBytes_GET_SIZE(self->bytes_key)
-            && memcmp(PyBytes_AS_STRING(key), PyBytes_AS_STRING(self->bytes_key), (size_t)n) == 0;
+        return n == PyBytes_GET_SIZE(self->key_bytes)
+            && memcmp(PyBytes_AS_STRING(key), PyBytes_AS_STRING(self->key_bytes), (size_t)n) == 0;
     }
     return 0;
 }
 
-static PyObject *
-keypass_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static int
+passthrough_caller_matches(PassthroughObject *self)
 {
-    KeyPassObject *self = (KeyPassObject *)op;
+    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed */
+    PyCodeObject *code;
+    PyObject *filename;
+    int same;
+    if (frame == NULL) {
+        return 0;
+    }
+    code = PyFrame_GetCode(frame);  /* new reference */
+    filename = code->co_filename;
+    same = filename == self->caller_file
+        || (PyUnicode_CheckExact(filename)
+            && PyUnicode_GET_LENGTH(filename) == PyUnicode_GET_LENGTH(self->caller_file)
+            && PyUnicode_Compare(filename, self->caller_file) == 0);
+    Py_DECREF(code);
+    return same;
+}
+
+static PyObject *
+passthrough_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PassthroughObject *self = (PassthroughObject *)op;
     if (PyVectorcall_NARGS(nargsf) == 4 && kwnames == NULL) {
         PyObject *call_args = args[2], *call_kwargs = args[3];
-        if (PyTuple_CheckExact(call_args) && PyTuple_GET_SIZE(call_args) >= 1
-                && (call_kwargs == Py_None
-                    || (PyDict_CheckExact(call_kwargs) && PyDict_GET_SIZE(call_kwargs) == 0))
-                && keypass_matches(self, PyTuple_GET_ITEM(call_args, 0))) {
-            return PyObject_Call(args[0], call_args, NULL);
+        int plain_kwargs = call_kwargs == Py_None || PyDict_CheckExact(call_kwargs);
+        if (PyTuple_CheckExact(call_args) && plain_kwargs && (
+                (self->idle != NULL && PyDict_GET_SIZE(self->idle) == 0)
+                || (self->caller_file != NULL && passthrough_caller_matches(self))
+                || ((self->key != NULL || self->key_bytes != NULL)
+                    && PyTuple_GET_SIZE(call_args) >= 1
+                    && (call_kwargs == Py_None || PyDict_GET_SIZE(call_kwargs) == 0)
+                    && passthrough_key_matches(self, PyTuple_GET_ITEM(call_args, 0))))) {
+            return PyObject_Call(args[0], call_args, call_kwargs == Py_None ? NULL : call_kwargs);
         }
     }
     if (self->slow == NULL) {  /* cleared by the garbage collector (a cycle being freed) */
-        PyErr_SetString(PyExc_RuntimeError, "KeyPass: cleared");
+        PyErr_SetString(PyExc_RuntimeError, "Passthrough: cleared");
         return NULL;
     }
     return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
 }
 
 static PyObject *
-keypass_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+passthrough_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    PyObject *slow, *str_key, *bytes_key;
-    static char *kwlist[] = {"slow", "str_key", "bytes_key", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OUS:KeyPass", kwlist, &slow, &str_key,
-                                     &bytes_key)) {
+    PyObject *slow, *key = NULL, *key_bytes = NULL, *idle = NULL, *caller_file = NULL;
+    static char *kwlist[] = {"slow", "key", "key_bytes", "idle", "caller_file", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$OOOO:Passthrough", kwlist, &slow, &key,
+                                     &key_bytes, &idle, &caller_file)) {
         return NULL;
     }
     if (!PyCallable_Check(slow)) {
-        PyErr_SetString(PyExc_TypeError, "KeyPass: slow must be callable");
+        PyErr_SetString(PyExc_TypeError, "Passthrough: slow must be callable");
         return NULL;
     }
-    KeyPassObject *self = (KeyPassObject *)type->tp_alloc(type, 0);
+    /* None is "not given" */
+    key = key == Py_None ? NULL : key;
+    key_bytes = key_bytes == Py_None ? NULL : key_bytes;
+    idle = idle == Py_None ? NULL : idle;
+    caller_file = caller_file == Py_None ? NULL : caller_file;
+    if ((key != NULL && !PyUnicode_Check(key)) || (key_bytes != NULL && !PyBytes_Check(key_bytes))
+            || (idle != NULL && !PyDict_CheckExact(idle))
+            || (caller_file != NULL && !PyUnicode_Check(caller_file))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "Passthrough: key is a str, key_bytes bytes, idle a dict, caller_file a str");
+        return NULL;
+    }
+    PassthroughObject *self = (PassthroughObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         return NULL;
     }
     self->slow = Py_NewRef(slow);
-    self->str_key = Py_NewRef(str_key);
-    self->bytes_key = Py_NewRef(bytes_key);
-    self->vectorcall = keypass_vectorcall;
+    self->key = Py_XNewRef(key);
+    self->key_bytes = Py_XNewRef(key_bytes);
+    self->idle = Py_XNewRef(idle);
+    self->caller_file = Py_XNewRef(caller_file);
+    self->vectorcall = passthrough_vectorcall;
     return (PyObject *)self;
 }
 
 static int
-keypass_traverse(KeyPassObject *self, visitproc visit, void *arg)
+passthrough_traverse(PassthroughObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->slow);
+    Py_VISIT(self->idle);
     return 0;
 }
 
 static int
-keypass_clear(KeyPassObject *self)
+passthrough_clear(PassthroughObject *self)
 {
     Py_CLEAR(self->slow);
+    Py_CLEAR(self->idle);
     return 0;
 }
 
 static void
-keypass_dealloc(KeyPassObject *self)
+passthrough_dealloc(PassthroughObject *self)
 {
     PyObject_GC_UnTrack(self);
-    keypass_clear(self);
-    Py_CLEAR(self->str_key);
-    Py_CLEAR(self->bytes_key);
+    passthrough_clear(self);
+    Py_CLEAR(self->key);
+    Py_CLEAR(self->key_bytes);
+    Py_CLEAR(self->caller_file);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyObject *
-keypass_get_slow(KeyPassObject *self, void *closure)
+passthrough_get_slow(PassthroughObject *self, void *closure)
 {
     return Py_NewRef(self->slow != NULL ? self->slow : Py_None);
 }
 
-static PyGetSetDef keypass_getset[] = {
-    {"slow", (getter)keypass_get_slow, NULL, "the Python wrapper every other call goes to", NULL},
+static PyGetSetDef passthrough_getset[] = {
+    {"slow", (getter)passthrough_get_slow, NULL, "the Python wrapper every other call goes to",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyTypeObject KeyPassType = {
+static PyTypeObject PassthroughType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "leakwatch._gather.KeyPass",
-    .tp_basicsize = sizeof(KeyPassObject),
+    .tp_name = "leakwatch._gather.Passthrough",
+    .tp_basicsize = sizeof(PassthroughObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = PyDoc_STR("KeyPass(slow, str_key, bytes_key): a wrapt wrapper that calls the "
-                        "wrapped method directly when its first argument is exactly str_key "
-                        "or bytes_key, else slow(wrapped, instance, args, kwargs)."),
-    .tp_new = keypass_new,
-    .tp_dealloc = (destructor)keypass_dealloc,
-    .tp_traverse = (traverseproc)keypass_traverse,
-    .tp_clear = (inquiry)keypass_clear,
+    .tp_doc = PyDoc_STR("Passthrough(slow, *, key=None, key_bytes=None, idle=None, "
+                        "caller_file=None): a wrapt wrapper that calls the wrapped function "
+                        "directly when the call's first argument is exactly key or key_bytes, "
+                        "when the dict idle is empty, or when the calling frame's file is "
+                        "caller_file; else slow(wrapped, instance, args, kwargs)."),
+    .tp_new = passthrough_new,
+    .tp_dealloc = (destructor)passthrough_dealloc,
+    .tp_traverse = (traverseproc)passthrough_traverse,
+    .tp_clear = (inquiry)passthrough_clear,
     .tp_call = PyVectorcall_Call,
-    .tp_vectorcall_offset = offsetof(KeyPassObject, vectorcall),
-    .tp_getset = keypass_getset,
+    .tp_vectorcall_offset = offsetof(PassthroughObject, vectorcall),
+    .tp_getset = passthrough_getset,
 };
+
+PyDoc_STRVAR(caller_origin_doc,
+"caller_origin(skip, verdicts, verdict_of, which, stop_at_hook, origin) -> origin | None\n\n"
+"interceptors.caller_origin's frame walk: from the frame of the Python function that\n"
+"called this one, skip frames up; then for each frame, its code's verdict (verdicts, keyed\n"
+"by id(code), or verdict_of(code) when it has none yet: a tuple whose item 3 says \"a hook\n"
+"call of pluggy's\"); the first frame whose verdict[which] is false gives\n"
+"origin(filename, line, name). None when the stack ends, or (stop_at_hook) at the first\n"
+"hook call. Reads frames and code objects only: no user code runs.");
+
+static PyObject *
+caller_origin(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t skip, which;
+    PyObject *verdicts, *verdict_of, *origin_type, *result = NULL;
+    int stop_at_hook;
+    PyFrameObject *frame;
+
+    if (!take_args("caller_origin", nargs, 6) || !ssize_arg(args[0], &skip)
+            || !arg_of("caller_origin", 2, args[1], &PyDict_Type) || !ssize_arg(args[3], &which)) {
+        return NULL;
+    }
+    verdicts = args[1];
+    verdict_of = args[2];
+    stop_at_hook = PyObject_IsTrue(args[4]);
+    origin_type = args[5];
+    if (stop_at_hook < 0) {
+        return NULL;
+    }
+    if (which < 1 || which > 2) {
+        PyErr_SetString(PyExc_ValueError, "which must be 1 or 2");
+        return NULL;
+    }
+    frame = PyEval_GetFrame();  /* borrowed: the caller's frame */
+    Py_XINCREF(frame);
+    for (; frame != NULL && skip > 0; skip--) {
+        PyFrameObject *back = PyFrame_GetBack(frame);
+        Py_DECREF(frame);
+        frame = back;
+    }
+    while (frame != NULL) {
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyObject *key = PyLong_FromVoidPtr(code), *verdict, *owned = NULL;
+        PyFrameObject *back;
+        if (key == NULL) {
+            Py_DECREF(code);
+            goto done;
+        }
+        verdict = PyDict_GetItemWithError(verdicts, key);  /* borrowed */
+        Py_DECREF(key);
+        if (verdict == NULL) {
+            if (PyErr_Occurred()) {
+                Py_DECREF(code);
+                goto done;
+            }
+            verdict = owned = PyObject_CallOneArg(verdict_of, (PyObject *)code);
+            if (verdict == NULL) {
+                Py_DECREF(code);
+                goto done;
+            }
+        }
+        if (!PyTuple_Check(verdict) || PyTuple_GET_SIZE(verdict) < 4) {
+            PyErr_SetString(PyExc_TypeError, "a verdict is a tuple of 4");
+            Py_XDECREF(owned);
+            Py_DECREF(code);
+            goto done;
+        }
+        if (!PyObject_IsTrue(PyTuple_GET_ITEM(verdict, which))) {
+            /* (its own verdict's bools: True/False, no user __bool__) */
+            int line = PyFrame_GetLineNumber(frame);
+            result = PyObject_CallFunction(origin_type, "OiO", code->co_filename, line,
+                                           code->co_name);
+            Py_XDECREF(owned);
+            Py_DECREF(code);
+            goto done;
+        }
+        if (stop_at_hook && PyTuple_GET_ITEM(verdict, 3) == Py_True) {
+            Py_XDECREF(owned);
+            Py_DECREF(code);
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        Py_XDECREF(owned);
+        Py_DECREF(code);
+        back = PyFrame_GetBack(frame);
+        Py_DECREF(frame);
+        frame = back;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(frame);
+    return result;
+}
 
 static PyMethodDef gather_methods[] = {
     {"words_changed", (PyCFunction)(void (*)(void))words_changed, METH_FASTCALL, words_changed_doc},
@@ -1032,6 +1179,7 @@ static PyMethodDef gather_methods[] = {
     {"word_at", word_at, METH_O, word_at_doc},
     {"instance_dict", instance_dict, METH_O, instance_dict_doc},
     {"untracked", untracked, METH_O, untracked_doc},
+    {"caller_origin", (PyCFunction)(void (*)(void))caller_origin, METH_FASTCALL, caller_origin_doc},
     {"class_namespace", class_namespace, METH_O, class_namespace_doc},
 #ifndef _WIN32
     {"getcwd", native_getcwd, METH_NOARGS, getcwd_doc},
@@ -1060,14 +1208,14 @@ static struct PyModuleDef gather_module = {
 PyMODINIT_FUNC
 PyInit__gather(void)
 {
-    if (PyType_Ready(&KeyPassType) < 0) {
+    if (PyType_Ready(&PassthroughType) < 0) {
         return NULL;
     }
     PyObject *module = PyModule_Create(&gather_module);
     if (module == NULL) {
         return NULL;
     }
-    if (PyModule_AddObjectRef(module, "KeyPass", (PyObject *)&KeyPassType) < 0) {
+    if (PyModule_AddObjectRef(module, "Passthrough", (PyObject *)&PassthroughType) < 0) {
         Py_DECREF(module);
         return NULL;
     }

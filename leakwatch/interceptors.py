@@ -163,6 +163,15 @@ def digest(value: Any) -> str | None:
 _FRAME_VERDICTS: dict[int, tuple[Any, bool, bool, bool]] = {}
 
 
+try:
+    from ._gather import caller_origin as _built_walk
+
+    #: ``_gather.caller_origin`` where the C part was built (tests set it to None to compare).
+    _native_walk: Any = _built_walk
+except ImportError:  # pragma: no cover - no compiler where it was installed
+    _native_walk = None
+
+
 def _frame_verdict(code: Any) -> tuple[Any, bool, bool, bool]:
     filename = code.co_filename
     ours = (filename in _SKIP_FILES or filename.startswith(_SKIP_DIRS)
@@ -184,7 +193,15 @@ def caller_origin(skip_pytest: bool = False) -> Origin | None:
     what is above it only called pytest (the session's main loop, or a test running pytest
     in-process). A write made by pytest itself (``monkeypatch`` undone at teardown) has no
     origin, and finding that out no longer walks the whole stack (every such write did).
+
+    The walk is ``_gather.caller_origin`` where the C part was built (the same steps, about
+    a tenth of the time: it runs for every env write and every patch entered).
     """
+    walk = _native_walk
+    if walk is not None:
+        found: Origin | None = walk(1, _FRAME_VERDICTS, _frame_verdict, 2 if skip_pytest else 1,
+                                    skip_pytest, Origin)
+        return found
     frame: FrameType | None = sys._getframe(1)
     which = 2 if skip_pytest else 1
     verdicts = _FRAME_VERDICTS
@@ -592,26 +609,40 @@ def _targets() -> list[tuple[Any, str, Any]]:
 
 
 try:
-    from ._gather import KeyPass as _built_key_pass
+    from ._gather import Passthrough as _built_passthrough
 
-    #: ``_gather.KeyPass`` where the C part was built (tests set it to None to compare).
-    _key_pass: Any = _built_key_pass
+    #: ``_gather.Passthrough`` where the C part was built (tests set it to None to compare).
+    _passthrough: Any = _built_passthrough
 except ImportError:  # pragma: no cover - no compiler where it was installed
-    _key_pass = None
+    _passthrough = None
 
 #: The ``os.environ`` wrappers whose calls for pytest's own key need nothing of them.
 _PASS_PYTEST_KEY = frozenset({_env_getitem, _env_putenv, _env_unsetenv})
 
 
 def _entry(wrapper: Any) -> Any:
-    """What wrapt calls: the wrapper, or for the ``os.environ`` ones where the C part was
-    built, a ``KeyPass`` in front of it. pytest writes ``PYTEST_CURRENT_TEST`` three
-    times per test and pops it once (a read and a delete): those five calls then go
-    straight to ``os.putenv``/``os.unsetenv``/``os.environ`` without a Python frame of
-    ours (each wrapper would only have found out that the key is pytest's,
-    :func:`_is_pytest_key`)."""
-    if _key_pass is not None and wrapper in _PASS_PYTEST_KEY:
-        return _key_pass(wrapper, _PYTEST_KEY, _PYTEST_KEY_BYTES)
+    """What wrapt calls: the wrapper, or where the C part was built, a ``Passthrough`` in
+    front of it that sends the calls which need nothing of it straight to the wrapped
+    function, without a Python frame of ours (each wrapper would only have found that out
+    and called it):
+
+    * the ``os.environ`` ones: pytest writes ``PYTEST_CURRENT_TEST`` three times per test
+      and pops it once (a read and a delete); :func:`_is_pytest_key`;
+    * ``os.environ.__getitem__`` also while no module body is being imported anywhere
+      (importlib's table of module locks is empty): the read records nothing
+      (:func:`_env_getitem`'s first check);
+    * ``MonkeyPatch.__init__`` called from pytest's own ``monkeypatch.py`` (the fixture
+      and ``MonkeyPatch.context()``: pytest undoes those; :func:`_monkeypatch_init`'s first
+      check), once per test that uses the fixture.
+    """
+    if _passthrough is None:
+        return wrapper
+    if wrapper in _PASS_PYTEST_KEY:
+        idle = _IMPORTS_IN_PROGRESS if wrapper is _env_getitem and type(_IMPORTS_IN_PROGRESS) is dict \
+            else None
+        return _passthrough(wrapper, key=_PYTEST_KEY, key_bytes=_PYTEST_KEY_BYTES, idle=idle)
+    if wrapper is _monkeypatch_init and type(_PYTEST_MONKEYPATCH) is str:
+        return _passthrough(wrapper, caller_file=_PYTEST_MONKEYPATCH)
     return wrapper
 
 

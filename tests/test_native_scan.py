@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import sys
+import types
 from array import array
 from typing import Any
 
@@ -501,10 +502,10 @@ def test_the_quiet_group_finds_what_each_probe_finds(suite: Any) -> None:
                         "test_clean_again_twice", "test_clean_after_level", "test_last"}
 
 
-def test_key_pass_calls_the_wrapped_method_for_pytests_key_only() -> None:
-    """``_gather.KeyPass`` (interceptors._entry): pytest's own key, exactly str or bytes,
-    goes straight to the wrapped method; every other call reaches the Python wrapper with
-    the same four arguments (a str subclass too: its __eq__ is never asked)."""
+def test_passthrough_calls_the_wrapped_method_for_pytests_key_only() -> None:
+    """``_gather.Passthrough`` with a key (interceptors._entry): pytest's own key, exactly
+    str or bytes, goes straight to the wrapped method; every other call reaches the Python
+    wrapper with the same four arguments (a str subclass too: its __eq__ is never asked)."""
     from leakwatch import interceptors
 
     slow_calls: list[tuple[Any, ...]] = []
@@ -519,7 +520,8 @@ def test_key_pass_calls_the_wrapped_method_for_pytests_key_only() -> None:
 
         __hash__ = str.__hash__
 
-    passed = versions._gather.KeyPass(slow, "PYTEST_CURRENT_TEST", b"PYTEST_CURRENT_TEST")
+    passed = versions._gather.Passthrough(slow, key="PYTEST_CURRENT_TEST",
+                                          key_bytes=b"PYTEST_CURRENT_TEST")
     assert passed.slow is slow
     store: dict[Any, Any] = {}
     assert passed(store.__setitem__, store, ("PYTEST_CURRENT_TEST", "a"), {}) is None
@@ -537,9 +539,103 @@ def test_key_pass_calls_the_wrapped_method_for_pytests_key_only() -> None:
         passed({}.__getitem__, {}, ("PYTEST_CURRENT_TEST",), {})
     with pytest.raises(KeyError):
         passed({}.__getitem__, {}, ("OTHER",), {})
-    # Only the os.environ wrappers get one; without the C build each is its own entry.
-    assert type(interceptors._entry(interceptors._env_putenv)) is versions._gather.KeyPass
+    # Only some wrappers get one; without the C build each is its own entry.
+    assert type(interceptors._entry(interceptors._env_putenv)) is versions._gather.Passthrough
+    assert type(interceptors._entry(interceptors._monkeypatch_init)) is versions._gather.Passthrough
     assert interceptors._entry(interceptors._patch_enter) is interceptors._patch_enter
+    with pytest.raises(TypeError):
+        versions._gather.Passthrough(slow, idle=[])  # a dict, or nothing
+
+
+def test_passthrough_with_idle_passes_every_call_while_the_dict_is_empty() -> None:
+    """``idle``: ``os.environ.__getitem__``'s entry passes every read while importlib's
+    table of module locks is empty (no module body runs), and sends them to the wrapper
+    (which looks for the module body reading) while it is not."""
+    slow_calls: list[tuple[Any, ...]] = []
+
+    def slow(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        slow_calls.append(args)
+        return wrapped(*args, **kwargs)
+
+    locks: dict[str, Any] = {}
+    passed = versions._gather.Passthrough(slow, key="K", key_bytes=b"K", idle=locks)
+    store = {"A": 1}
+    assert passed(store.__getitem__, store, ("A",), {}) == 1
+    with pytest.raises(KeyError):
+        passed(store.__getitem__, store, ("B",), {})
+    assert slow_calls == []
+    locks["pkg.mod"] = object()  # an import in progress
+    assert passed(store.__getitem__, store, ("A",), {}) == 1
+    with pytest.raises(KeyError):
+        passed(store.__getitem__, store, ("B",), {})
+    assert passed(store.get, store, ("K",), {}) is None  # pytest's key still passes
+    assert slow_calls == [("A",), ("B",)]
+
+
+def test_passthrough_with_caller_file_passes_calls_made_from_that_file() -> None:
+    """``caller_file``: ``MonkeyPatch.__init__``'s entry passes the calls made by code of
+    pytest's ``monkeypatch.py`` (the fixture), and sends the others to the wrapper."""
+    slow_calls: list[tuple[Any, ...]] = []
+
+    def slow(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        slow_calls.append(args)
+        return wrapped(*args, **kwargs)
+
+    fake = "/site-packages/_pytest/monkeypatch_fake.py"
+    passed = versions._gather.Passthrough(slow, caller_file=fake)
+    space: dict[str, Any] = {"passed": passed}
+    exec(compile("def from_there(*args, **kwargs):\n"
+                 "    return passed(lambda *a, **k: (a, k), None, args, kwargs)\n", fake, "exec"),
+         space)
+    assert space["from_there"](1, x=2) == ((1,), {"x": 2})
+    assert slow_calls == []
+    assert passed(lambda *a: a, None, (3,), {}) == (3,)  # from here: this file
+    assert slow_calls == [(3,)]
+
+
+def test_the_c_frame_walk_finds_the_python_walks_origins() -> None:
+    """``_gather.caller_origin`` is interceptors.caller_origin's loop: same origin for the
+    plain walk, the walk that skips pytest, and the walk that stops at a hook call."""
+    import pluggy
+
+    from leakwatch import interceptors
+
+    # Compiled as leakwatch's own file: the walks skip its frame, as they skip their callers'.
+    helper = ("def both(skip_pytest):\n"
+              "    native = interceptors.caller_origin(skip_pytest)\n"
+              "    saved, interceptors._native_walk = interceptors._native_walk, None\n"
+              "    try:\n"
+              "        pure = interceptors.caller_origin(skip_pytest)\n"
+              "    finally:\n"
+              "        interceptors._native_walk = saved\n"
+              "    return native, pure\n")
+    ours: dict[str, Any] = {"interceptors": interceptors}
+    exec(compile(helper, interceptors.__file__, "exec"), ours)
+    both = ours["both"]
+
+    def user_code() -> tuple[Any, Any]:
+        return both(False)
+
+    native, pure = user_code()
+    assert native == pure and native.function == "user_code" and native.file == __file__
+    spec, impl = pluggy.HookspecMarker("lwwalk"), pluggy.HookimplMarker("lwwalk")
+    seen: list[tuple[Any, Any]] = []
+
+    class Spec:
+        @spec
+        def lwwalk_hook(self) -> None: ...
+
+    space: dict[str, Any] = {"both": both, "seen": seen}
+    exec(compile("def lwwalk_hook():\n    seen.append(both(True))\n",
+                 "/site-packages/_pytest/lwwalk_fake.py", "exec"), space)
+    manager = pluggy.PluginManager("lwwalk")
+    manager.add_hookspecs(Spec)
+    manager.register(types.SimpleNamespace(lwwalk_hook=impl(space["lwwalk_hook"])))
+    manager.hook.lwwalk_hook()
+    assert seen == [(None, None)]  # pytest's code up to the hook call: no origin
+    with pytest.raises(TypeError):
+        versions._gather.caller_origin(0, {1: "not a verdict"}, lambda c: None, 1, False,
+                                       interceptors.Origin)
 
 
 def test_pytests_key_writes_are_not_counted_and_others_are(suite: Any) -> None:
@@ -552,7 +648,7 @@ def test_pytests_key_writes_are_not_counted_and_others_are(suite: Any) -> None:
 
         def test_entry_and_counts():
             for wrapper in (os.putenv, os.unsetenv, os._Environ.__dict__["__getitem__"]):
-                assert type(wrapper._self_wrapper) is _gather.KeyPass
+                assert type(wrapper._self_wrapper) is _gather.Passthrough
             before = interceptors._env_write_count
             current = os.environ["PYTEST_CURRENT_TEST"]
             os.environ["PYTEST_CURRENT_TEST"] = current
