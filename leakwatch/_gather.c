@@ -788,7 +788,9 @@ PyDoc_STRVAR(same_reads_doc,
 "(the readers build builtin values: no user __eq__), 's' identity and, for an exact list,\n"
 "its items by identity against the tuple states[i]; 'w': sources[i] is an address (a\n"
 "dict's version tag word, computed from a dict the caller holds), read as a uint64 and\n"
-"compared with the int expected[i]. False at the first difference (the caller then reads\n"
+"compared with the int expected[i]; 'm': sources[i] is a (fn, args) pair, and fn(arg) for\n"
+"each arg is compared by identity with the item of the tuple expected[i]. False at the\n"
+"first difference (the caller then reads\n"
 "every slot in Python and reports what changed), or when a key is gone.");
 
 static PyObject *
@@ -839,6 +841,37 @@ same_reads(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             memcpy(&word, address, 8);
             if ((unsigned long long)word != want_word) {
                 Py_RETURN_FALSE;
+            }
+            continue;
+        }
+        if (modes[i] == 'm') {
+            /* (fn, args): fn(arg) for each arg (one entry for a probe's readers of the
+             * same kind, such as the signal handlers), each compared by identity with
+             * the item of the tuple expected[i]. */
+            PyObject *fn, *items;
+            Py_ssize_t m;
+            if (!PyTuple_CheckExact(source) || PyTuple_GET_SIZE(source) != 2
+                    || !PyTuple_CheckExact(PyTuple_GET_ITEM(source, 1)) || !PyTuple_CheckExact(want)) {
+                PyErr_SetString(PyExc_ValueError,
+                                "an 'm' source is a (callable, tuple) pair, its expected a tuple");
+                return NULL;
+            }
+            fn = PyTuple_GET_ITEM(source, 0);
+            items = PyTuple_GET_ITEM(source, 1);
+            m = PyTuple_GET_SIZE(items);
+            if (PyTuple_GET_SIZE(want) != m) {
+                Py_RETURN_FALSE;
+            }
+            for (Py_ssize_t j = 0; j < m; j++) {
+                value = PyObject_CallOneArg(fn, PyTuple_GET_ITEM(items, j));
+                if (value == NULL) {
+                    return NULL;
+                }
+                same = value == PyTuple_GET_ITEM(want, j);
+                Py_DECREF(value);
+                if (!same) {
+                    Py_RETURN_FALSE;
+                }
             }
             continue;
         }

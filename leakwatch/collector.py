@@ -279,7 +279,8 @@ class Collector:
         if not self.stack:
             return None
         top = self.stack[-1]
-        return top.owner.label(), top.phase
+        owner = top.owner  # Owner.label(), inlined for a test (every env write and patch)
+        return (owner.name if owner.type == "test" else owner.label()), top.phase
 
     def on_reload(self, module: Any, before: dict[str, Any] | None, origin: Origin | None) -> None:
         ns = safe.module_dict(module) or {}

@@ -218,6 +218,9 @@ def caller_origin(skip_pytest: bool = False) -> Origin | None:
     return None
 
 
+_PATCH_TYPE: Any = mock._patch  # type: ignore[attr-defined]
+
+
 def _own_dict(patcher: Any) -> dict[str, Any]:
     """A ``unittest.mock`` patcher's own ``__dict__`` (stdlib objects: no user code)."""
     if type(patcher) in (mock._patch, mock._patch_dict):  # type: ignore[attr-defined]
@@ -274,7 +277,8 @@ def _patch_enter(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
     new = wrapped(*args, **kwargs)
     if _listeners:
         try:
-            ns = _own_dict(instance)
+            # _own_dict(), inlined for the exact patcher (every patch a test makes)
+            ns = instance.__dict__ if type(instance) is _PATCH_TYPE else _own_dict(instance)
             record = PatchRecord(
                 caller_origin(), ns.get("attribute"), ns.get("target"), ns.get("temp_original"),
                 _started_by(),
@@ -414,11 +418,24 @@ def _decoded(text: Any) -> str | None:
     return os.fsdecode(text) if type(text) is bytes else None
 
 
+#: How ``os.fsdecode`` decodes bytes (what ``os.environ`` shows of what ``os.putenv`` got).
+_FS_ENCODING = sys.getfilesystemencoding()
+_FS_ERRORS = sys.getfilesystemencodeerrors()
+
+
 def _env_putenv(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
-    if _listeners and len(args) == 2 and not _is_pytest_key(args[0]):
+    if _listeners and len(args) == 2:
+        key, value = args
         try:
-            _env_write(_decoded(args[0]), _decoded(args[1]))
+            if type(key) is bytes and type(value) is bytes:
+                # What os.environ passes on POSIX (the usual call): decoded as os.fsdecode
+                # does, without its two calls per argument; pytest's own key left out.
+                if key != _PYTEST_KEY_BYTES:
+                    _env_write(key.decode(_FS_ENCODING, _FS_ERRORS),
+                               value.decode(_FS_ENCODING, _FS_ERRORS))
+            elif not _is_pytest_key(key):
+                _env_write(_decoded(key), _decoded(value))
         except Exception:  # pragma: no cover
             pass
     return result
@@ -426,9 +443,14 @@ def _env_putenv(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict
 
 def _env_unsetenv(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
-    if _listeners and args and not _is_pytest_key(args[0]):
+    if _listeners and args:
+        key = args[0]
         try:
-            _env_write(_decoded(args[0]), None)
+            if type(key) is bytes:  # as in _env_putenv
+                if key != _PYTEST_KEY_BYTES:
+                    _env_write(key.decode(_FS_ENCODING, _FS_ERRORS), None)
+            elif not _is_pytest_key(key):
+                _env_write(_decoded(key), None)
         except Exception:  # pragma: no cover
             pass
     return result

@@ -370,6 +370,49 @@ def test_same_reads_answers_as_the_python_comparison() -> None:
         same_reads(sources, b"ii", expected, states)
 
 
+def test_same_reads_map_mode_compares_each_answer_by_identity() -> None:
+    """Mode 'm' (the signal handlers' one entry): fn(arg) for each arg of a (fn, args)
+    source, each by identity with the expected tuple's item; a user __eq__ never runs."""
+    same_reads = versions._gather.same_reads
+
+    class Loud:
+        def __eq__(self, other: object) -> bool:
+            raise AssertionError("a user __eq__ ran")
+
+        __hash__ = object.__hash__
+
+    handlers: dict[int, Any] = {1: Loud(), 2: None, 3: print}
+    source = ((handlers.get, (1, 2, 3)),)
+    assert same_reads(source, b"m", (tuple(map(handlers.get, (1, 2, 3))),), (None,)) is True
+    before = tuple(map(handlers.get, (1, 2, 3)))
+    handlers[1] = Loud()  # another handler object
+    assert same_reads(source, b"m", (before,), (None,)) is False
+    assert same_reads(source, b"m", (before[:2],), (None,)) is False  # not one per arg
+    with pytest.raises(ValueError):
+        same_reads(((handlers.get, [1]),), b"m", ((None,),), (None,))
+
+
+def test_the_signals_probe_quiet_entry_follows_the_handlers() -> None:
+    """The signals probe's one quiet entry holds while no handler moved, and fails when a
+    handler is set (what its poll would report)."""
+    import signal
+
+    from leakwatch.breadth.surfaces import SignalsProbe
+
+    probe = SignalsProbe()
+    probe.start()
+    (entry,) = probe.quiet() or []
+    check = (entry[0],), entry[1].encode("ascii"), (entry[2],), (entry[3],)
+    assert versions._gather.same_reads(*check) is True
+    before = signal.getsignal(signal.SIGUSR1)
+    signal.signal(signal.SIGUSR1, lambda *a: None)
+    try:
+        assert versions._gather.same_reads(*check) is False
+        assert [c.subject for c in probe.poll()] == ["signal.getsignal(SIGUSR1)"]
+    finally:
+        signal.signal(signal.SIGUSR1, before)
+
+
 def test_the_slot_probe_finds_the_same_changes_with_and_without_the_c_check() -> None:
     from leakwatch.breadth.surfaces import SlotProbe, process_slots
 

@@ -240,3 +240,40 @@ def test_origin_walk_stops_at_the_hook_call() -> None:
     found = seen[1]
     assert isinstance(found, interceptors.Origin) and found.function == "lwtest_hook"
     assert found.file == __file__
+
+
+def test_env_writes_are_recorded_as_os_environ_shows_them() -> None:
+    """The ``os.putenv``/``os.unsetenv`` wrappers record each write under the key and value
+    ``os.environ`` shows (``os.fsdecode`` of what they were handed, undecodable bytes
+    included), from bytes and from str, and leave pytest's own key out."""
+    import os
+
+    from leakwatch import interceptors
+
+    class Quiet:
+        current_label = None
+
+        def on_reload(self, *args: object) -> None: ...
+
+    listener = Quiet()
+    raw_key, raw_value = b"LW_DECODE_\xff", b"v\xfe"
+    interceptors.listen(listener)
+    try:
+        before = interceptors._env_write_count
+        os.environb[raw_key] = raw_value
+        shown = os.fsdecode(raw_key)
+        record = interceptors.env_writes[shown]
+        assert record.value == os.fsdecode(raw_value) == os.environ[shown]
+        assert record.origin is not None and record.origin.function == (
+            "test_env_writes_are_recorded_as_os_environ_shows_them")
+        del os.environb[raw_key]
+        assert interceptors.env_writes[shown].value is None
+        os.putenv("LW_DECODE_STR", "s")  # str straight to os.putenv: recorded as given
+        os.unsetenv("LW_DECODE_STR")
+        assert interceptors.env_writes["LW_DECODE_STR"].value is None
+        os.putenv(b"PYTEST_CURRENT_TEST", b"x")  # pytest's key: neither recorded nor counted
+        assert interceptors._env_write_count == before + 4
+        assert "PYTEST_CURRENT_TEST" not in interceptors.env_writes
+    finally:
+        os.environb.pop(raw_key, None)
+        interceptors.unlisten(listener)
