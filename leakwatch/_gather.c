@@ -75,21 +75,27 @@ PyDoc_STRVAR(words_changed_doc,
 "read the 8-byte word at addresses[i]; where it differs from seen[i], store it in\n"
 "seen[i] and report i (in increasing order).");
 
+PyDoc_STRVAR(words_differ_doc,
+"words_differ(addresses, seen) -> list[int]\n\n"
+"words_changed without the store: the positions i where the word at addresses[i] differs\n"
+"from seen[i], seen left as it is (the graph's phase marks: the poll still has to see\n"
+"the change).");
+
+/* The scan of words_changed and words_differ: `store` says whether seen is updated. */
 static PyObject *
-words_changed(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+scan_words(const char *name, PyObject *const *args, Py_ssize_t nargs, int store)
 {
     Py_buffer addr_buf, seen_buf;
     PyObject *out = NULL;
 
-    if (!take_args("words_changed", nargs, 2)
-            || PyObject_GetBuffer(args[0], &addr_buf, PyBUF_SIMPLE) < 0) {
+    if (!take_args(name, nargs, 2) || PyObject_GetBuffer(args[0], &addr_buf, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    if (PyObject_GetBuffer(args[1], &seen_buf, PyBUF_WRITABLE) < 0) {
+    if (PyObject_GetBuffer(args[1], &seen_buf, store ? PyBUF_WRITABLE : PyBUF_SIMPLE) < 0) {
         PyBuffer_Release(&addr_buf);
-        if (PyErr_ExceptionMatches(PyExc_BufferError)) {  /* as "w*" said it */
-            PyErr_Format(PyExc_TypeError, "words_changed() argument 2 must be read-write "
-                         "bytes-like object, not %.50s", Py_TYPE(args[1])->tp_name);
+        if (store && PyErr_ExceptionMatches(PyExc_BufferError)) {  /* as "w*" said it */
+            PyErr_Format(PyExc_TypeError, "%s() argument 2 must be read-write "
+                         "bytes-like object, not %.50s", name, Py_TYPE(args[1])->tp_name);
         }
         return NULL;
     }
@@ -119,7 +125,9 @@ words_changed(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             memcpy(&seen, seen_bytes + 8 * i, 8);
             if (word != seen) {
                 PyObject *index;
-                memcpy(seen_bytes + 8 * i, &word, 8);
+                if (store) {
+                    memcpy(seen_bytes + 8 * i, &word, 8);
+                }
                 index = PyLong_FromSsize_t(i);
                 if (index == NULL || PyList_Append(out, index) < 0) {
                     Py_XDECREF(index);
@@ -134,6 +142,18 @@ done:
     PyBuffer_Release(&addr_buf);
     PyBuffer_Release(&seen_buf);
     return out;
+}
+
+static PyObject *
+words_changed(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return scan_words("words_changed", args, nargs, 1);
+}
+
+static PyObject *
+words_differ(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return scan_words("words_differ", args, nargs, 0);
 }
 
 PyDoc_STRVAR(bump_tag_doc,
@@ -1152,6 +1172,7 @@ caller_origin(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyCodeObject *code = PyFrame_GetCode(frame);
         PyObject *key = PyLong_FromVoidPtr(code), *verdict, *owned = NULL;
         PyFrameObject *back;
+        int skipped, at_hook;
         if (key == NULL) {
             Py_DECREF(code);
             goto done;
@@ -1175,8 +1196,15 @@ caller_origin(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(code);
             goto done;
         }
-        if (!PyObject_IsTrue(PyTuple_GET_ITEM(verdict, which))) {
-            /* (its own verdict's bools: True/False, no user __bool__) */
+        /* A verdict holds bools of _frame_verdict's own making: no user __bool__ runs. */
+        skipped = PyObject_IsTrue(PyTuple_GET_ITEM(verdict, which));
+        at_hook = stop_at_hook ? PyObject_IsTrue(PyTuple_GET_ITEM(verdict, 3)) : 0;
+        if (skipped < 0 || at_hook < 0) {
+            Py_XDECREF(owned);
+            Py_DECREF(code);
+            goto done;
+        }
+        if (!skipped) {
             int line = PyFrame_GetLineNumber(frame);
             result = PyObject_CallFunction(origin_type, "OiO", code->co_filename, line,
                                            code->co_name);
@@ -1184,7 +1212,7 @@ caller_origin(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(code);
             goto done;
         }
-        if (stop_at_hook && PyTuple_GET_ITEM(verdict, 3) == Py_True) {
+        if (at_hook) {
             Py_XDECREF(owned);
             Py_DECREF(code);
             result = Py_NewRef(Py_None);
@@ -1204,6 +1232,7 @@ done:
 
 static PyMethodDef gather_methods[] = {
     {"words_changed", (PyCFunction)(void (*)(void))words_changed, METH_FASTCALL, words_changed_doc},
+    {"words_differ", (PyCFunction)(void (*)(void))words_differ, METH_FASTCALL, words_differ_doc},
     {"same_reads", (PyCFunction)(void (*)(void))same_reads, METH_FASTCALL, same_reads_doc},
     {"bump_tag", (PyCFunction)(void (*)(void))bump_tag, METH_FASTCALL, bump_tag_doc},
     {"log_hits", (PyCFunction)(void (*)(void))log_hits, METH_FASTCALL, log_hits_doc},

@@ -131,6 +131,11 @@ class Collector:
         #: the ids of all members, the check itself (None: to build), for how many probes.
         self._quiet_members: list[Any] = []
         self._quiet_settle: dict[int, Any] = {}
+        #: Members' ``mark_quiet`` (what ``mark`` does when nothing of theirs moved since
+        #: the last poll), asked at a phase boundary where their part of the check holds,
+        #: and their ``marks_after`` (the phases after which ``mark`` reads anything; at
+        #: other boundaries it is called without the check).
+        self._quiet_marks: dict[int, tuple[Any, Any]] = {}
         self._quiet_ids: set[int] = set()
         self._quiet_parts: dict[int, tuple[Any, ...]] = {}
         self._quiet_member_ids: set[int] = set()
@@ -238,6 +243,7 @@ class Collector:
         self.extra_probes = []
         self.core = None
         self._quiet_spec, self._quiet_members, self._quiet_settle = None, [], {}
+        self._quiet_marks = {}
         self._quiet_fast = None
         self._quiet_parts, self._quiet_ids, self._quiet_member_ids = {}, set(), set()
 
@@ -392,6 +398,7 @@ class Collector:
         self.record_error("quiet check", exc)
         self._quiet_members, self._quiet_ids, self._quiet_parts = [], set(), {}
         self._quiet_member_ids, self._quiet_spec, self._quiet_fast = set(), None, None
+        self._quiet_marks = {}
         self._quiet_for = len(self.probes)  # polled one by one from now on
 
     def _quiet_plan(self) -> None:
@@ -403,6 +410,9 @@ class Collector:
         self._quiet_member_ids = {id(p) for p in members}
         self._quiet_settle = {id(p): p.settle for p in members
                               if callable(getattr(type(p), "settle", None))}
+        self._quiet_marks = {
+            id(p): (p.mark_quiet, getattr(type(p), "marks_after", None)) for p in members
+            if callable(getattr(type(p), "mark_quiet", None))}
         self._quiet_parts, self._quiet_spec, self._quiet_fast = {}, None, None
         self._quiet_fill()
 
@@ -556,9 +566,31 @@ class Collector:
             return
         record = self.stack[-1]
         self._marked = True
+        # A quiet member with ``mark_quiet`` whose own part of the C check still holds has
+        # not moved since the last poll: it is told so instead of reading everything again
+        # (a test with a fixture of the user's crosses two boundaries; the process-state
+        # slots' full read was the costliest mark). Each part on its own: pytest's logging
+        # plugin adds its handlers around every phase, so the joined check never holds here.
+        quiet_marks, parts, same = self._quiet_marks, self._quiet_parts, versions.same_reads
+        ended = record.phase
         for probe in self.probes:
+            key = id(probe)
+            quiet = quiet_marks.get(key) if quiet_marks else None
+            if quiet is not None and same is not None and (quiet[1] is None or ended in quiet[1]):
+                part = parts.get(key)
+                try:
+                    unmoved = part is not None and bool(same(*part))
+                except Exception as exc:  # noqa: BLE001
+                    self._quiet_failed(exc)
+                    quiet_marks, unmoved = {}, False
+                if unmoved:
+                    try:
+                        quiet[0](ended)  # mark_quiet
+                    except Exception as exc:  # noqa: BLE001
+                        self.record_error(probe.name, exc)
+                    continue
             try:
-                probe.mark(record.phase)
+                probe.mark(ended)
             except Exception as exc:  # noqa: BLE001
                 self.record_error(probe.name, exc)
         record.since = phase

@@ -223,7 +223,7 @@ _PATCH_TYPE: Any = mock._patch  # type: ignore[attr-defined]
 
 def _own_dict(patcher: Any) -> dict[str, Any]:
     """A ``unittest.mock`` patcher's own ``__dict__`` (stdlib objects: no user code)."""
-    if type(patcher) in (mock._patch, mock._patch_dict):  # type: ignore[attr-defined]
+    if type(patcher) in (_PATCH_TYPE, mock._patch_dict):  # type: ignore[attr-defined]
         return patcher.__dict__  # type: ignore[no-any-return]
     return safe.instance_dict(patcher) or {}
 
@@ -660,9 +660,9 @@ def _entry(wrapper: Any) -> Any:
     if _passthrough is None:
         return wrapper
     if wrapper in _PASS_PYTEST_KEY:
-        idle = _IMPORTS_IN_PROGRESS if wrapper is _env_getitem and type(_IMPORTS_IN_PROGRESS) is dict \
-            else None
-        return _passthrough(wrapper, key=_PYTEST_KEY, key_bytes=_PYTEST_KEY_BYTES, idle=idle)
+        reads = wrapper is _env_getitem and type(_IMPORTS_IN_PROGRESS) is dict
+        return _passthrough(wrapper, key=_PYTEST_KEY, key_bytes=_PYTEST_KEY_BYTES,
+                            idle=_IMPORTS_IN_PROGRESS if reads else None)
     if wrapper is _monkeypatch_init and type(_PYTEST_MONKEYPATCH) is str:
         return _passthrough(wrapper, caller_file=_PYTEST_MONKEYPATCH)
     return wrapper

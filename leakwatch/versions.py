@@ -60,6 +60,9 @@ def _no_c_scan(addresses: Any, seen: Any) -> list[int]:
 #: the tag core said it is there): positions whose word moved; ``seen`` is updated in place.
 words_changed: Callable[[Any, Any], list[int]] = (
     _gather.words_changed if _gather is not None else _no_c_scan)
+#: The same scan, ``seen`` left as it is (phase marks: the poll must still see the move).
+words_differ: Callable[[Any, Any], list[int]] = (
+    _gather.words_differ if _gather is not None else _no_c_scan)
 
 
 _S = TypeVar("_S")

@@ -343,3 +343,88 @@ def test_each_session_reads_its_own_original_warnings_filters() -> None:
     assert outer.read() is seen
     ns, name = outer.source  # type: ignore[misc]
     assert vars(ns)[name] is seen
+
+
+def test_phase_dates_of_process_state_with_fixtures_of_the_users(suite: Suite) -> None:
+    """With a fixture of the user's around every test, the process-wide probes date what
+    they find: a handler set in a fixture's setup is "setup", one set in a test body
+    "call". A change made in setup and undone in the body leaves nothing behind (no finding,
+    and no date left over for a later test), and the tests in between, which change
+    nothing, find nothing."""
+    run = suite.files(**{"conftest.py": """
+        import signal, pytest
+
+        @pytest.fixture(autouse=True)
+        def around():
+            yield
+
+        @pytest.fixture
+        def sets_usr2():
+            signal.signal(signal.SIGUSR2, lambda *a: None)
+            yield
+
+        @pytest.fixture
+        def sets_timeout():
+            import socket
+            socket.setdefaulttimeout(7.0)
+            yield
+    """, "test_dates.py": """
+        import signal, socket
+
+        def test_a_set_in_setup_undone_in_body(sets_usr2, sets_timeout):
+            signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+            socket.setdefaulttimeout(None)
+        def test_b_nothing():
+            pass
+        def test_c_nothing():
+            pass
+        def test_d_body_leaks():
+            signal.signal(signal.SIGUSR2, lambda *a: None)
+            socket.setdefaulttimeout(3.0)
+        def test_e_setup_leaks(sets_usr2, sets_timeout):
+            pass
+        def test_f_nothing():
+            pass
+    """}).run()
+    run.result.assert_outcomes(passed=6)
+    for kind, subject in (("signal", "signal.getsignal(SIGUSR2)"),
+                          ("socket-timeout", "socket.getdefaulttimeout()")):
+        found = [(f["test"].rpartition("::")[2], f["phase"]) for f in run.find(subject=subject)]
+        assert found == [("test_d_body_leaks", "call"), ("test_e_setup_leaks", "setup")], (
+            kind, found)
+
+
+def test_logging_handlers_are_dated_past_pytests_own(suite: Suite) -> None:
+    """pytest's logging plugin hangs a capture handler on the root logger around the call
+    phase: the setup/call mark sees it, the next mark does not. A handler a fixture leaves
+    on the root logger is still dated "setup" and one the body leaves "call"; tests that
+    only log (caplog included) leave nothing."""
+    run = suite.files(**{"conftest.py": """
+        import logging, pytest
+
+        @pytest.fixture(autouse=True)
+        def around():
+            yield
+
+        @pytest.fixture
+        def adds_handler():
+            logging.getLogger().addHandler(logging.NullHandler())
+            yield
+    """, "test_log_dates.py": """
+        import logging
+
+        def test_a_logs(caplog):
+            logging.getLogger("lw.dates").warning("hello")
+            assert "hello" in caplog.text
+        def test_b_setup_leak(adds_handler):
+            pass
+        def test_c_logs():
+            logging.getLogger().warning("again")
+        def test_d_body_leak():
+            logging.getLogger("lw.dates").addHandler(logging.NullHandler())
+    """}).run()
+    run.result.assert_outcomes(passed=4)
+    found = sorted((f["test"].rpartition("::")[2], f["subject"], f["phase"])
+                   for f in run.find("logging"))
+    assert found == [("test_b_setup_leak", "logging.getLogger().handlers", "setup"),
+                     ("test_d_body_leak", "logging.getLogger('lw.dates').handlers", "call")]

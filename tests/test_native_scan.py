@@ -85,6 +85,28 @@ def test_the_cores_do_not_import_ctypes_where_the_c_scan_was_built() -> None:
     assert out.stdout.strip() == "False", out.stderr
 
 
+def test_words_differ_reports_without_storing() -> None:
+    """``words_differ`` (the graph's phase marks) finds what ``words_changed`` finds and
+    leaves ``seen`` alone, so that the poll after the mark still sees the move."""
+    from array import array as arr
+
+    lists: list[list[int]] = [[1], [1, 2], []]
+    offsets = native_length_offsets()
+    assert offsets is not None
+    addresses = arr("Q", [id(x) + offsets[0] for x in lists])
+    seen = arr("Q", [len(x) for x in lists])
+    assert versions._gather.words_differ(addresses, seen) == []
+    lists[1].append(3)
+    lists[2].append(0)
+    assert versions._gather.words_differ(addresses, seen) == [1, 2]
+    assert list(seen) == [1, 2, 0]  # not stored
+    assert versions._gather.words_changed(addresses, seen) == [1, 2]
+    assert list(seen) == [1, 3, 1]
+    assert versions._gather.words_differ(addresses, seen) == []
+    with pytest.raises(ValueError):
+        versions._gather.words_differ(addresses, arr("Q", [1]))
+
+
 def test_length_words_are_read_where_len_says() -> None:
     offsets = native_length_offsets()
     assert offsets is not None
@@ -679,6 +701,14 @@ def test_the_c_frame_walk_finds_the_python_walks_origins() -> None:
     with pytest.raises(TypeError):
         versions._gather.caller_origin(0, {1: "not a verdict"}, lambda c: None, 1, False,
                                        interceptors.Origin)
+
+    class Unsure:
+        def __bool__(self) -> bool:
+            raise RuntimeError("no answer")
+
+    with pytest.raises(RuntimeError):  # an error in a verdict is raised, not taken for an answer
+        versions._gather.caller_origin(0, {}, lambda code: (code, Unsure(), Unsure(), False), 1,
+                                       False, interceptors.Origin)
 
 
 def test_pytests_key_writes_are_not_counted_and_others_are(suite: Any) -> None:

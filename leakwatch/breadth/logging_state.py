@@ -6,8 +6,9 @@ Every existing logger's ``__dict__`` is watched through one batch of the version
 its handler list by length; only a logger
 whose dict or list moved is looked at. New loggers (``getLogger`` of a new name)
 are not changes: they join the watch at the next poll. pytest's own handlers
-(caplog, live logging) are added and removed inside each phase, so they are
-gone at every boundary where leakwatch looks.
+(caplog, live logging) are added and removed around each phase: gone at every poll,
+but the one around the call phase is there at the setup/call mark, which leaves
+pytest's handler classes out when it compares handler lists.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..versions import DictCore, native_length_offsets, quiet_word
 from .slots import seq_state
 
 _FIELDS = ("level", "propagate", "disabled")
+_NO_FIELDS = (MISSING,) * len(_FIELDS)
 _NEW_LOGGER = (logging.NOTSET, True, False)
 
 
@@ -64,8 +66,7 @@ class _Watched:
         self.mark_handlers = self.handlers_state
 
     def read_fields(self) -> tuple[Any, ...]:
-        get = self.ldict.get
-        return tuple(get(f, MISSING) for f in _FIELDS)
+        return tuple(map(self.ldict.get, _FIELDS, _NO_FIELDS))
 
 
 def _restore_field(ldict: dict[str, Any], field: str) -> Any:
@@ -116,6 +117,9 @@ class LoggingProbe:
         #: are added): the watcher log or the C tag scan instead of a Python read per logger.
         self._batch: Any = None
         self._batch_stale = True
+        #: ids of pytest's own handler classes, left out of the marks' handler comparison
+        #: (found at the first mark: ``_pytest.logging`` is imported by then).
+        self._pytest_handlers: frozenset[int] | None = None
         self._mark_lens: list[int] = []
         self._globals: tuple[Any, ...] = ()
         self._mark_globals: tuple[Any, ...] = ()
@@ -235,13 +239,18 @@ class LoggingProbe:
         if self.core.changed([self._registry_mark_handle]):
             self.core.accept(self._registry_mark_handle)
             self._born += self._refresh(fresh=True)
+        pytests = self._pytest_handlers
+        if pytests is None:
+            pytests = self._pytest_handlers = _pytest_handler_types()
         for w in self._lists_changed() + self._born:
             fields = w.read_fields()
-            if not _fields_same(fields, w.mark_fields) or not _same_handlers(w, w.mark_handlers):
+            same_fields = _fields_same(fields, w.mark_fields)
+            same_handlers = _same_user_handlers(w, w.mark_handlers, pytests)
+            if not same_fields or not same_handlers:
                 for f, a, b in zip(_FIELDS, fields, w.mark_fields, strict=True):
                     if not _value_same(a, b):
                         self._phases[f"{_label(w.name)}.{f}"] = phase_ended
-                if not _same_handlers(w, w.mark_handlers):
+                if not same_handlers:
                     self._phases[f"{_label(w.name)}.handlers"] = phase_ended
                 w.mark_fields = fields
                 w.mark_handlers = seq_state(w.ldict.get("handlers"))
@@ -332,6 +341,34 @@ def _same_handlers(w: _Watched, state: Any) -> bool:
     if type(handlers) is not list or type(state) is not SeqState:
         return handlers is state
     return len(handlers) == len(state) and all(map(operator.is_, handlers, state))
+
+
+def _pytest_handler_types() -> frozenset[int]:
+    """ids of the handler classes of pytest's logging plugin (``_pytest.logging``): it
+    attaches a new capture handler to the root logger around every phase, so they are
+    there at the setup/call mark and gone at the next."""
+    module = __import__("sys").modules.get("_pytest.logging")
+    ns = safe.module_dict(module) if module is not None else None
+    if ns is None:
+        return frozenset()
+    names = ("LogCaptureHandler", "_FileHandler", "_LiveLoggingStreamHandler",
+             "_LiveLoggingNullHandler")
+    return frozenset(id(ns[n]) for n in names if type(ns.get(n)) is type)
+
+
+def _same_user_handlers(w: _Watched, state: Any, pytests: frozenset[int]) -> bool:
+    """:func:`_same_handlers` at a phase mark: the handlers of pytest's own (exact types)
+    left out on both sides. Without that, the capture handler pytest adds around the
+    call phase made every setup/call mark see a change, and the call/teardown mark re-date
+    a fixture's handler as the body's."""
+    handlers = w.ldict.get("handlers")
+    if type(handlers) is not list or type(state) is not SeqState:
+        return handlers is state
+    if len(handlers) == len(state) and all(map(operator.is_, handlers, state)):
+        return True
+    mine = [h for h in handlers if id(type(h)) not in pytests]
+    then = [h for h in state if id(type(h)) not in pytests]
+    return len(mine) == len(then) and all(map(operator.is_, mine, then))
 
 
 def _phase(extra: dict[str, Any], phases: dict[str, str], key: str) -> None:
