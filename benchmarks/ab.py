@@ -49,10 +49,13 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--modules", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--user-fixture", action="store_true",
+                        help="every test with an autouse fixture of the user's (generate.py)")
     ns = parser.parse_args()
-    suite = suite_dir(ns.tests, ns.modules)
+    suite = suite_dir(ns.tests, ns.modules, user_fixture=ns.user_fixture)
     found = compare(suite, {"old": ns.old, "new": ns.new}, ns.rounds)
-    print(f"{ns.tests:,} tests x {ns.modules} modules, {ns.rounds} interleaved rounds")
+    fixture = ", an autouse fixture of the user's in every test" if ns.user_fixture else ""
+    print(f"{ns.tests:,} tests x {ns.modules} modules{fixture}, {ns.rounds} interleaved rounds")
     print("| build | median wall ratio vs its own plain pytest | min | max |")
     print("| --- | --- | --- | --- |")
     for name, values in found.items():

@@ -94,7 +94,21 @@ def test_source(file_index: int, count: int, modules: int, changes: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(out: Path, tests: int, modules: int, changes: int = 0) -> Path:
+#: ``--user-fixture``: every test also gets a function-scoped fixture of the user's (most
+#: real suites have one, autouse in a conftest). leakwatch then reads its probes at the
+#: setup/call and call/teardown boundaries, which a test with pytest's fixtures only skips.
+USER_FIXTURE = """
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _user_fixture():
+    yield
+"""
+
+
+def generate(out: Path, tests: int, modules: int, changes: int = 0,
+             user_fixture: bool = False) -> Path:
     if out.exists():
         shutil.rmtree(out)
     pkg = out / "pkg"
@@ -108,6 +122,7 @@ def generate(out: Path, tests: int, modules: int, changes: int = 0) -> Path:
         "import importlib\n"
         f"for _i in range({modules}):\n"
         "    importlib.import_module('pkg.mod_%d' % _i)\n"
+        + (USER_FIXTURE if user_fixture else "")
     )
     files = (tests + TESTS_PER_FILE - 1) // TESTS_PER_FILE
     for f in range(files):
@@ -123,8 +138,10 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--modules", type=int, default=200)
     parser.add_argument("--changes", type=int, default=0)
+    parser.add_argument("--user-fixture", action="store_true",
+                        help="give every test an autouse function-scoped fixture of the user's")
     args = parser.parse_args()
-    generate(args.out, args.tests, args.modules, args.changes)
+    generate(args.out, args.tests, args.modules, args.changes, args.user_fixture)
     print(f"wrote {args.tests} tests over {args.modules} modules to {args.out}")
 
 

@@ -96,10 +96,10 @@ def ratios(samples: dict[str, list[Sample]], attr: str) -> dict[str, float]:
     }
 
 
-def suite_dir(tests: int, modules: int, changes: int = 0) -> Path:
-    path = HERE / "out" / f"suite-{tests}x{modules}c{changes}"
+def suite_dir(tests: int, modules: int, changes: int = 0, user_fixture: bool = False) -> Path:
+    path = HERE / "out" / f"suite-{tests}x{modules}c{changes}{'f' if user_fixture else ''}"
     if not (path / "pytest.ini").exists():
-        generate(path, tests, modules, changes)
+        generate(path, tests, modules, changes, user_fixture)
     return path
 
 
