@@ -408,7 +408,21 @@ def test_logging_handlers_are_dated_past_pytests_own(suite: Suite) -> None:
 
         @pytest.fixture
         def adds_handler():
-            logging.getLogger().addHandler(logging.NullHandler())
+            handler = logging.NullHandler()
+            logging.getLogger().addHandler(handler)
+            yield handler
+
+        SHARED = logging.NullHandler()
+
+        @pytest.fixture
+        def shared_handler_put_back():
+            logging.getLogger("lw.shared").addHandler(SHARED)
+            yield
+            logging.getLogger("lw.shared").removeHandler(SHARED)
+
+        @pytest.fixture
+        def shared_handler_left():
+            logging.getLogger("lw.shared").addHandler(SHARED)
             yield
     """, "test_log_dates.py": """
         import logging
@@ -422,9 +436,21 @@ def test_logging_handlers_are_dated_past_pytests_own(suite: Suite) -> None:
             logging.getLogger().warning("again")
         def test_d_body_leak():
             logging.getLogger("lw.dates").addHandler(logging.NullHandler())
+        def test_e_added_in_setup_removed_in_body(adds_handler):
+            logging.getLogger().removeHandler(adds_handler)
+        def test_f_body_leak_on_root():
+            logging.getLogger().addHandler(logging.NullHandler())
+        def test_g_shared_put_back(shared_handler_put_back):
+            pass
+        def test_h_shared_left(shared_handler_left):
+            pass
     """}).run()
-    run.result.assert_outcomes(passed=4)
+    run.result.assert_outcomes(passed=8)
     found = sorted((f["test"].rpartition("::")[2], f["subject"], f["phase"])
                    for f in run.find("logging"))
+    # Each test's change dated by its own marks, not by what an earlier test's marks saw
+    # and its teardown put back (test_g's handler is the very object test_h leaves).
     assert found == [("test_b_setup_leak", "logging.getLogger().handlers", "setup"),
-                     ("test_d_body_leak", "logging.getLogger('lw.dates').handlers", "call")]
+                     ("test_d_body_leak", "logging.getLogger('lw.dates').handlers", "call"),
+                     ("test_f_body_leak_on_root", "logging.getLogger().handlers", "call"),
+                     ("test_h_shared_left", "logging.getLogger('lw.shared').handlers", "setup")]

@@ -212,11 +212,32 @@ class LoggingProbe:
         moved on (the watcher log), the mark lengths back to the poll's."""
         if self._phases:
             self._phases = {}
+            self._marks_back_to_poll()
         skip = getattr(self._batch, "skip", None)
         if skip is not None:
             skip()
         if self._mark_lens != self._lens:
             self._mark_lens = list(self._lens)
+
+    def _marks_back_to_poll(self) -> None:
+        """After a poll, where marks noted something: every logger's mark state is the
+        poll's again. A handler added in a setup and removed in the body leaves no change,
+        and the poll does not look at that logger; without this, the next test's marks
+        compared with the handler list as it was mid-test and dated a change that was not
+        there."""
+        for w in self._watched:
+            w.mark_fields = w.fields
+            w.mark_handlers = w.handlers_state
+        self._mark_globals = self._globals
+
+    def mark_quiet(self, phase_ended: str) -> None:
+        """:meth:`mark` when this probe's own part of the collector's C check says nothing
+        of logging moved since the last poll (the registry's and every logger's tag, the
+        handler lists' lengths, the globals): there is nothing to date. The notes earlier
+        marks made stay for the poll, which drops them (this boundary's full mark would
+        have found nothing either: what it compares with is the poll's state, or a mark's
+        that the poll's settle puts back)."""
+        return None
 
     def _lens_now(self) -> list[int]:
         try:
@@ -273,6 +294,8 @@ class LoggingProbe:
     def poll(self) -> list[Change]:
         out: list[Change] = []
         phases, self._phases = self._phases, {}
+        if phases:
+            self._marks_back_to_poll()  # the loggers that moved are brought on below
         if self.core.changed([self._registry_handle]):
             self.core.accept(self._registry_handle)
             self.core.accept(self._registry_mark_handle)

@@ -634,9 +634,10 @@ class SlotProbe:
         return True
 
     def mark_quiet(self, phase_ended: str) -> None:
-        """:meth:`mark` when the collector's joined check says no slot moved since the last
-        poll: after a poll (or a settle) the marks compare with the poll's values, so
-        reading every slot would find nothing; only the date of later changes is set."""
+        """:meth:`mark` when this probe's own part of the collector's C check says no slot
+        moved since the last poll: after a poll (or a settle) the marks compare with the
+        poll's values, so reading every slot would find nothing; only the date of later
+        changes is set."""
         if phase_ended == "setup":
             self._undated = "call"
 
@@ -672,7 +673,9 @@ class SlotProbe:
         """The last setup mark's notes again, when the poll's values have not moved since
         it and every slot it reads reads as it did then (one C call). pytest's capture
         swaps ``sys.stdout``/``sys.stderr`` around every phase: each setup mark finds the
-        same two "changes", undone before the poll, and read every slot to find them."""
+        same two "changes", undone before the poll, and read every slot to find them. (The
+        values that mark read are held until the next setup mark, as the mark's own notes
+        are held until the poll.)"""
         replay = self._replay
         if replay is None or replay[0] != self._generation:
             return False
