@@ -424,6 +424,15 @@ def test_logging_handlers_are_dated_past_pytests_own(suite: Suite) -> None:
         def shared_handler_left():
             logging.getLogger("lw.shared").addHandler(SHARED)
             yield
+
+        SWAP = logging.getLogger("lw.swap")  # in the baseline: no logger is born below
+
+        @pytest.fixture
+        def swaps_in_teardown():
+            first = logging.NullHandler()
+            logging.getLogger("lw.swap").addHandler(first)
+            yield first
+            logging.getLogger("lw.swap").addHandler(logging.NullHandler())
     """, "test_log_dates.py": """
         import logging
 
@@ -444,13 +453,18 @@ def test_logging_handlers_are_dated_past_pytests_own(suite: Suite) -> None:
             pass
         def test_h_shared_left(shared_handler_left):
             pass
+        def test_i_undone_in_body_then_left_in_teardown(swaps_in_teardown):
+            logging.getLogger("lw.swap").removeHandler(swaps_in_teardown)
     """}).run()
-    run.result.assert_outcomes(passed=8)
+    run.result.assert_outcomes(passed=9)
     found = sorted((f["test"].rpartition("::")[2], f["subject"], f["phase"])
                    for f in run.find("logging"))
     # Each test's change dated by its own marks, not by what an earlier test's marks saw
-    # and its teardown put back (test_g's handler is the very object test_h leaves).
+    # and its teardown put back (test_g's handler is the very object test_h leaves), nor by
+    # what a mark of its own saw and the body undid (test_i: the leak is its teardown's).
     assert found == [("test_b_setup_leak", "logging.getLogger().handlers", "setup"),
                      ("test_d_body_leak", "logging.getLogger('lw.dates').handlers", "call"),
                      ("test_f_body_leak_on_root", "logging.getLogger().handlers", "call"),
-                     ("test_h_shared_left", "logging.getLogger('lw.shared').handlers", "setup")]
+                     ("test_h_shared_left", "logging.getLogger('lw.shared').handlers", "setup"),
+                     ("test_i_undone_in_body_then_left_in_teardown",
+                      "logging.getLogger('lw.swap').handlers", "teardown")]

@@ -233,11 +233,14 @@ class LoggingProbe:
     def mark_quiet(self, phase_ended: str) -> None:
         """:meth:`mark` when this probe's own part of the collector's C check says nothing
         of logging moved since the last poll (the registry's and every logger's tag, the
-        handler lists' lengths, the globals): there is nothing to date. The notes earlier
-        marks made stay for the poll, which drops them (this boundary's full mark would
-        have found nothing either: what it compares with is the poll's state, or a mark's
-        that the poll's settle puts back)."""
-        return None
+        handler lists' lengths, the globals): there is nothing to date now, and what
+        earlier marks of this test noted has been undone. Those notes are dropped and the
+        mark state is the poll's again, so that a change made after this boundary (in
+        teardown) is not given an earlier phase's date."""
+        if self._phases:
+            self._phases = {}
+            self._marks_back_to_poll()
+            self._mark_lens = list(self._lens)
 
     def _lens_now(self) -> list[int]:
         try:
