@@ -571,24 +571,17 @@ class Collector:
         # (a test with a fixture of the user's crosses two boundaries; the process-state
         # slots' full read was the costliest mark). Each part on its own: pytest's logging
         # plugin adds its handlers around every phase, so the joined check never holds here.
-        quiet_marks, parts, same = self._quiet_marks, self._quiet_parts, versions.same_reads
         ended = record.phase
         for probe in self.probes:
-            key = id(probe)
-            quiet = quiet_marks.get(key) if quiet_marks else None
-            if quiet is not None and same is not None and (quiet[1] is None or ended in quiet[1]):
-                part = parts.get(key)
+            # Read per probe: a failing check (_quiet_failed) empties it for the rest.
+            quiet = self._quiet_marks.get(id(probe)) if self._quiet_marks else None
+            if quiet is not None and (quiet[1] is None or ended in quiet[1]) \
+                    and self._quiet_now(self._quiet_parts.get(id(probe))):
                 try:
-                    unmoved = part is not None and bool(same(*part))
+                    quiet[0](ended)  # mark_quiet
                 except Exception as exc:  # noqa: BLE001
-                    self._quiet_failed(exc)
-                    quiet_marks, unmoved = {}, False
-                if unmoved:
-                    try:
-                        quiet[0](ended)  # mark_quiet
-                    except Exception as exc:  # noqa: BLE001
-                        self.record_error(probe.name, exc)
-                    continue
+                    self.record_error(probe.name, exc)
+                continue
             try:
                 probe.mark(ended)
             except Exception as exc:  # noqa: BLE001

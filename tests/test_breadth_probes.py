@@ -345,18 +345,24 @@ def test_each_session_reads_its_own_original_warnings_filters() -> None:
     assert vars(ns)[name] is seen
 
 
+#: A conftest's autouse fixture of the user's: every test then has phase boundaries.
+AROUND_EVERY_TEST = """
+        import pytest
+
+        @pytest.fixture(autouse=True)
+        def around():
+            yield
+"""
+
+
 def test_phase_dates_of_process_state_with_fixtures_of_the_users(suite: Suite) -> None:
     """With a fixture of the user's around every test, the process-wide probes date what
     they find: a handler set in a fixture's setup is "setup", one set in a test body
     "call". A change made in setup and undone in the body leaves nothing behind (no finding,
     and no date left over for a later test), and the tests in between, which change
     nothing, find nothing."""
-    run = suite.files(**{"conftest.py": """
-        import signal, pytest
-
-        @pytest.fixture(autouse=True)
-        def around():
-            yield
+    run = suite.files(**{"conftest.py": AROUND_EVERY_TEST + """
+        import signal
 
         @pytest.fixture
         def sets_usr2():
@@ -399,12 +405,8 @@ def test_logging_handlers_are_dated_past_pytests_own(suite: Suite) -> None:
     phase: the setup/call mark sees it, the next mark does not. A handler a fixture leaves
     on the root logger is still dated "setup" and one the body leaves "call"; tests that
     only log (caplog included) leave nothing."""
-    run = suite.files(**{"conftest.py": """
-        import logging, pytest
-
-        @pytest.fixture(autouse=True)
-        def around():
-            yield
+    run = suite.files(**{"conftest.py": AROUND_EVERY_TEST + """
+        import logging
 
         @pytest.fixture
         def adds_handler():

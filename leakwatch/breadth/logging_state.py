@@ -211,13 +211,18 @@ class LoggingProbe:
         """What a poll that found nothing does besides: marks' dates dropped, the batch
         moved on (the watcher log), the mark lengths back to the poll's."""
         if self._phases:
-            self._phases = {}
-            self._marks_back_to_poll()
+            self._forget_marks()
+        elif self._mark_lens != self._lens:
+            self._mark_lens = list(self._lens)
         skip = getattr(self._batch, "skip", None)
         if skip is not None:
             skip()
-        if self._mark_lens != self._lens:
-            self._mark_lens = list(self._lens)
+
+    def _forget_marks(self) -> None:
+        """The marks' notes dropped and their state the poll's again (lengths included)."""
+        self._phases = {}
+        self._marks_back_to_poll()
+        self._mark_lens = list(self._lens)
 
     def _marks_back_to_poll(self) -> None:
         """After a poll, where marks noted something: every logger's mark state is the
@@ -238,9 +243,7 @@ class LoggingProbe:
         mark state is the poll's again, so that a change made after this boundary (in
         teardown) is not given an earlier phase's date."""
         if self._phases:
-            self._phases = {}
-            self._marks_back_to_poll()
-            self._mark_lens = list(self._lens)
+            self._forget_marks()
 
     def _lens_now(self) -> list[int]:
         try:
