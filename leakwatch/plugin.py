@@ -199,6 +199,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "leakwatch: leakwatch settings for this test")
 
 
+def _drop_getattr_static_cache() -> None:
+    """Empty ``inspect.getattr_static``'s class cache, where it holds classes strongly.
+
+    On CPython 3.12.0-3.12.3 (gh-118013, fixed in 3.12.4) that cache is an ``lru_cache``
+    keyed by MRO tuples, and pluggy looks each registered plugin object's hooks up with
+    ``getattr_static``. Our plugin objects' classes then outlive ``sys.modules`` at
+    interpreter shutdown, and through their functions' globals so does the whole session
+    (items, test modules): the first shutdown collection frees ~5,000 objects instead of
+    ~60,000, and the remaining ~80,000 are traversed once more and freed one by one
+    (benchmarks/RESULTS.md, eleventh pass: ~17 ms of a 1.4 s run, on every run with the
+    plugin installed, enabled or not). It is a cache: emptying it changes no outcome.
+    Where the cache holds weak references (3.12.4+, 3.13) or does not exist (3.11),
+    nothing is done.
+    """
+    import inspect
+
+    cached = inspect.__dict__.get("_shadowed_dict_from_mro_tuple")
+    clear = getattr(cached, "cache_clear", None)
+    if clear is not None:
+        try:
+            clear()
+        except Exception:  # noqa: BLE001  # pragma: no cover - a full cache changes no outcome
+            pass
+
+
 def _startup_failed(config: pytest.Config, exc: BaseException) -> None:
     """One line instead of an INTERNALERROR: the run goes on without leakwatch."""
     import traceback
@@ -216,6 +241,7 @@ def _startup_failed(config: pytest.Config, exc: BaseException) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _drop_getattr_static_cache()
     if _session(config) is not None:
         del _SESSIONS[id(config)]
     collector = config.stash.get(COLLECTOR, None)

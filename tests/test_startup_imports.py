@@ -7,6 +7,7 @@ reporters) must be imported only by a session that enables leakwatch.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -49,3 +50,42 @@ def test_subplugins_import_light() -> None:
             f"leakwatch.ci; print([m for m in {HEAVY!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+#: CPython 3.12.0-3.12.3 keep every class ``inspect.getattr_static`` has seen in an lru_cache
+#: (gh-118013); pluggy looks up each registered plugin object's hooks with it.
+CLASS_CACHE = inspect.__dict__.get("_shadowed_dict_from_mro_tuple")
+
+CACHE_AT_EXIT = """
+    import atexit, inspect, sys
+
+    class _Plugin:  # a plugin object, as leakwatch and most plugins register
+        def pytest_sessionstart(self, session):
+            pass
+
+    def pytest_configure(config):
+        config.pluginmanager.register(_Plugin(), "a-plugin-object")
+
+    @atexit.register
+    def _report():
+        size = inspect._shadowed_dict_from_mro_tuple.cache_info().currsize
+        sys.stdout.write(f"CLASSES-CACHED-AT-EXIT={size}\\n")
+"""
+
+
+@pytest.mark.skipif(CLASS_CACHE is None, reason="only CPython 3.12.0-3.12.3 cache classes strongly")
+@pytest.mark.parametrize(("args", "emptied"), [
+    (["-p", "no:leakwatch"], False),  # what pytest and pluggy leave: the cache is full at exit
+    ([], True),  # leakwatch installed, off
+    (["--leakwatch"], True),
+])
+def test_session_end_empties_the_getattr_static_class_cache(
+        pytester: pytest.Pytester, args: list[str], emptied: bool) -> None:
+    """Classes held there keep the session alive past ``sys.modules`` at shutdown, which
+    then traverses the whole heap once more (plugin._drop_getattr_static_cache)."""
+    pytester.makeconftest(CACHE_AT_EXIT)
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=1)
+    line = "CLASSES-CACHED-AT-EXIT=0" if emptied else "CLASSES-CACHED-AT-EXIT=[1-9]*"
+    result.stdout.fnmatch_lines([line])
