@@ -118,6 +118,12 @@ class EnvironProbe:
             if seen is not None and seen == self._seen:
                 return []
             self._seen = seen
+            data = self._data
+            if _CURRENT_TEST_KEY not in data and data == self._snapshot:
+                # Written and put back (the usual moved count: a monkeypatch.setenv undone
+                # at teardown): one C comparison of exact str/bytes against the snapshot, no
+                # copy and no tag reads (the tag is accepted by the next poll that diffs).
+                return []
             if not self.core.changed([self._handle]):
                 return []
         elif not self.core.changed([self._handle]):
