@@ -65,6 +65,7 @@ CACHE_AT_EXIT = """
 
     def pytest_configure(config):
         config.pluginmanager.register(_Plugin(), "a-plugin-object")
+        inspect.getattr_static(_Plugin(), "absent", None)  # in the cache whatever pluggy does
 
     @atexit.register
     def _report():
