@@ -70,21 +70,20 @@ if __name__ != "__main__":
     atexit.register(_write)
 
 
-VARIANTS = {"plain": ["-p", "no:leakwatch", "-p", "no:hygiene"],
-            "leakwatch": ["-p", "no:hygiene", "--leakwatch"]}
+TAGS = ("plain", "leakwatch")
 COLUMNS = ("setup", "call", "teardown", "protocol", "gap")
 
 
 def _run(python: str, suite: Path, tag: str, out: str) -> dict[str, float]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    from run import CHILD_ENV, COMMON, variants  # the runner's own settings (bytecode on)
+
     here = str(Path(__file__).parent)
-    env.update(PER_TEST_OUT=out, PER_TEST_TAG=tag,
-               PYTHONPATH=os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p))
+    env = dict(CHILD_ENV, PER_TEST_OUT=out, PER_TEST_TAG=tag,
+               PYTHONPATH=os.pathsep.join(p for p in (here, CHILD_ENV.get("PYTHONPATH")) if p))
     start = time.time()
-    subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-                    "-p", "no:hypothesispytest", "-p", "no:randomly", "-p", "per_test",
-                    *VARIANTS[tag]], cwd=suite, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([python, "-m", "pytest", *COMMON, "-p", "per_test", *variants([])[tag]],
+                   cwd=suite, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     end = time.time()
     with open(out, encoding="utf-8") as fh:
         line: dict[str, float] = json.loads(fh.readlines()[-1])
@@ -107,12 +106,12 @@ def main() -> None:
     parser.add_argument("--user-fixture", action="store_true")
     ns = parser.parse_args()
     suite = suite_dir(ns.tests, ns.modules, user_fixture=ns.user_fixture)
-    runs: dict[str, list[dict[str, float]]] = {tag: [] for tag in VARIANTS}
+    runs: dict[str, list[dict[str, float]]] = {tag: [] for tag in TAGS}
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "per_test.jsonl")
-        for tag in VARIANTS:  # warm-up: page cache, .pyc files
+        for tag in TAGS:  # warm-up: page cache, .pyc files
             _run(ns.python, suite, tag, out)
-        tags = list(VARIANTS)
+        tags = list(TAGS)
         for r in range(ns.rounds):
             for tag in tags[r % 2:] + tags[: r % 2]:
                 runs[tag].append(_run(ns.python, suite, tag, out))
@@ -123,7 +122,7 @@ def main() -> None:
           f"{ns.python}; median per test (µs), wall and shutdown (ms)")
     print("| variant | " + " | ".join(keys) + " |")
     print("| --- " * (len(keys) + 1) + "|")
-    for tag in VARIANTS:
+    for tag in TAGS:
         print(f"| {tag} | " + " | ".join(f"{median[tag][k]:.1f}" for k in keys) + " |")
     print("| leakwatch's share | " + " | ".join(
         f"{median['leakwatch'][k] - median['plain'][k]:+.1f}" for k in keys) + " |")

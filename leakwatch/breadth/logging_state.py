@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import sys
 from typing import Any
 
 from .. import safe
@@ -376,7 +377,7 @@ def _pytest_handler_types() -> frozenset[int]:
     """ids of the handler classes of pytest's logging plugin (``_pytest.logging``): it
     attaches a new capture handler to the root logger around every phase, so they are
     there at the setup/call mark and gone at the next."""
-    module = __import__("sys").modules.get("_pytest.logging")
+    module = sys.modules.get("_pytest.logging")
     ns = safe.module_dict(module) if module is not None else None
     if ns is None:
         return frozenset()
@@ -390,11 +391,11 @@ def _same_user_handlers(w: _Watched, state: Any, pytests: frozenset[int]) -> boo
     left out on both sides. Without that, the capture handler pytest adds around the
     call phase made every setup/call mark see a change, and the call/teardown mark re-date
     a fixture's handler as the body's."""
+    if _same_handlers(w, state):
+        return True
     handlers = w.ldict.get("handlers")
     if type(handlers) is not list or type(state) is not SeqState:
-        return handlers is state
-    if len(handlers) == len(state) and all(map(operator.is_, handlers, state)):
-        return True
+        return False
     mine = [h for h in handlers if id(type(h)) not in pytests]
     then = [h for h in state if id(type(h)) not in pytests]
     return len(mine) == len(then) and all(map(operator.is_, mine, then))
