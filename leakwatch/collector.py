@@ -34,6 +34,14 @@ from .probes.sysmodules import SysModulesProbe
 from .versions import CopyCompare, DictWatchers, VersionTags, best_core
 from .watching import ModuleFilter
 
+#: After a quiet member's part of the check failed at a test's setup/call boundary, the
+#: marks there skip the check this many times and call ``mark`` (at that first boundary it
+#: does what ``mark_quiet`` would). pytest's capture and logging plugins swap ``sys.stdout``/``stderr`` and
+#: hang their handlers around every phase, so at the setup/call boundary of a test with a
+#: fixture of the user's the process-state and logging parts fail every time: asking cost
+#: ~3 µs per test in place. Asked again after that many, in case it holds by then.
+MARK_RECHECK = 31
+
 
 # Plain slotted classes, not dataclasses: defined at every enabled start-up (a dataclass costs
 # ~0.3 ms to define). Compared by identity: the lookups on them (``record in self.stack``,
@@ -136,6 +144,9 @@ class Collector:
         #: and their ``marks_after`` (the phases after which ``mark`` reads anything; at
         #: other boundaries it is called without the check).
         self._quiet_marks: dict[int, tuple[Any, Any]] = {}
+        #: The members whose part of the check failed at the setup/call boundary, and at
+        #: how many more of those it is not asked (see set_phase).
+        self._mark_misses: dict[int, int] = {}
         self._quiet_ids: set[int] = set()
         self._quiet_parts: dict[int, tuple[Any, ...]] = {}
         self._quiet_member_ids: set[int] = set()
@@ -571,17 +582,28 @@ class Collector:
         # (a test with a fixture of the user's crosses two boundaries; the process-state
         # slots' full read was the costliest mark). Each part on its own: pytest's logging
         # plugin adds its handlers around every phase, so the joined check never holds here.
+        # A part that failed at the setup/call boundary is not asked at the next MARK_RECHECK.
         ended = record.phase
+        # Only at a test's first boundary: there ``mark`` and ``mark_quiet`` agree when the
+        # part holds (no notes yet, the marks compare with the poll's values); later, a
+        # part that holds means "back to the poll's values", which only mark_quiet knows.
+        misses = self._mark_misses if ended == "setup" else None
         for probe in self.probes:
             # Read per probe: a failing check (_quiet_failed) empties it for the rest.
             quiet = self._quiet_marks.get(id(probe)) if self._quiet_marks else None
-            if quiet is not None and (quiet[1] is None or ended in quiet[1]) \
-                    and self._quiet_now(self._quiet_parts.get(id(probe))):
-                try:
-                    quiet[0](ended)  # mark_quiet
-                except Exception as exc:  # noqa: BLE001
-                    self.record_error(probe.name, exc)
-                continue
+            if quiet is not None and (quiet[1] is None or ended in quiet[1]):
+                key = id(probe)
+                skips = misses.get(key, 0) if misses is not None else 0
+                if skips:
+                    misses[key] = skips - 1  # type: ignore[index]
+                elif self._quiet_now(self._quiet_parts.get(key)):
+                    try:
+                        quiet[0](ended)  # mark_quiet
+                    except Exception as exc:  # noqa: BLE001
+                        self.record_error(probe.name, exc)
+                    continue
+                elif misses is not None:
+                    misses[key] = MARK_RECHECK
             try:
                 probe.mark(ended)
             except Exception as exc:  # noqa: BLE001

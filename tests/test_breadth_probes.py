@@ -400,6 +400,103 @@ def test_phase_dates_of_process_state_with_fixtures_of_the_users(suite: Suite) -
             kind, found)
 
 
+REPLAY_COUNTED = """
+        import json
+        from leakwatch.plugin import COLLECTOR
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_sessionfinish(session):
+            probe = [p for p in session.config.stash[COLLECTOR].probes if p.name == "logging"][0]
+            with open("replays.json", "w") as fh:
+                json.dump({"replayed": probe.replayed_marks, "read": probe.read_marks}, fh)
+"""
+
+NO_REPLAY = """
+        from leakwatch.breadth import logging_state
+
+        logging_state.LoggingProbe._keep_replay = lambda self, dated, globals_: None
+"""
+
+
+def test_logging_marks_replay_only_while_nothing_of_logging_moved(suite: Suite) -> None:
+    """At the setup/call mark of a test with a fixture of the user's, pytest's capture
+    handlers hang on the root logger. The first such mark reads every logger; the next
+    ones, while no logger was made, no logger's dict written and every handler list has
+    the length that mark saw, only check that in C (``LoggingProbe._replayed``). A handler
+    a fixture leaves, a level a fixture sets, a logger made in setup, each still gets its
+    date; the findings are those of a run that reads at every mark."""
+    import json
+
+    conftest = AROUND_EVERY_TEST + """
+        import logging
+
+        @pytest.fixture
+        def adds_handler():
+            logging.getLogger().addHandler(logging.NullHandler())
+            yield
+
+        @pytest.fixture
+        def sets_level():
+            logging.getLogger("lw.level").setLevel(logging.ERROR)
+            yield
+
+        @pytest.fixture
+        def new_logger_with_handler():
+            logging.getLogger("lw.born").addHandler(logging.NullHandler())
+            yield
+    """
+    tests = {"test_replay.py": """
+        import logging
+        import pytest
+
+        LEVEL = logging.getLogger("lw.level")  # in the baseline
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_a_clean(n, caplog):
+            logging.getLogger("lw.level").warning("only logs")
+        def test_b_setup_leak(adds_handler):
+            pass
+        @pytest.mark.parametrize("n", range(3))
+        def test_c_clean(n):
+            pass
+        def test_d_level_in_setup(sets_level):
+            pass
+        def test_e_clean():
+            pass
+        def test_f_born_in_setup(new_logger_with_handler):
+            pass
+        def test_g_body_leak():
+            logging.getLogger("lw.level").addHandler(logging.NullHandler())
+        @pytest.mark.parametrize("n", range(3))
+        def test_h_clean(n):
+            pass
+        def test_i_two_in_body():  # as many as pytest hangs there around the call
+            logging.getLogger().addHandler(logging.NullHandler())
+            logging.getLogger().addHandler(logging.NullHandler())
+    """}
+
+    def found(run: object) -> list[tuple[str, str, str]]:
+        return sorted((f["test"].rpartition("::")[2], f["subject"], f["phase"])
+                      for f in run.find("logging"))  # type: ignore[attr-defined]
+
+    replayed = suite.files(**{"conftest.py": conftest + REPLAY_COUNTED, **tests}).run()
+    replayed.result.assert_outcomes(passed=18)
+    counts = json.loads((suite.pytester.path / "replays.json").read_text())
+    read = suite.files(**{"conftest.py": conftest + NO_REPLAY, **tests}).run()
+    read.result.assert_outcomes(passed=18)
+    assert found(replayed) == found(read) == [
+        ("test_b_setup_leak", "logging.getLogger().handlers", "setup"),
+        ("test_d_level_in_setup", "logging.getLogger('lw.level').level", "setup"),
+        ("test_f_born_in_setup", "logging.getLogger('lw.born').handlers", "setup"),
+        ("test_g_body_leak", "logging.getLogger('lw.level').handlers", "call"),
+        ("test_i_two_in_body", "logging.getLogger().handlers", "call"),
+    ]
+    # Most setup/call marks replayed; the first, and each after something of logging
+    # moved, read (the leaks above, and the marks that follow them).
+    assert counts["replayed"] >= 8, counts
+    assert counts["read"] >= 4, counts
+
+
 def test_logging_handlers_are_dated_past_pytests_own(suite: Suite) -> None:
     """pytest's logging plugin hangs a capture handler on the root logger around the call
     phase: the setup/call mark sees it, the next mark does not. A handler a fixture leaves

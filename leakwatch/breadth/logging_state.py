@@ -18,7 +18,7 @@ import operator
 import sys
 from typing import Any
 
-from .. import safe
+from .. import safe, versions
 from ..changes import MISSING, Change, SeqState
 from ..graph import _DETACH_INLINE, _detach_inline_values
 from ..versions import DictCore, native_length_offsets, quiet_word
@@ -129,6 +129,13 @@ class LoggingProbe:
         self._born: list[_Watched] = []
         #: :meth:`_quiet_static`, asked once (None: not yet).
         self._static: tuple[Any, ...] | None = None
+        #: What the last mark read, as one ``same_reads`` check, and the handler list
+        #: lengths it left in ``_mark_lens``; kept only from a mark that dated nothing (see
+        #: :meth:`_replayed`). None: the next mark reads.
+        self._replay: tuple[tuple[Any, ...], list[int]] | None = None
+        #: Marks that replayed, and marks that read (tests check that both happen).
+        self.replayed_marks = 0
+        self.read_marks = 0
 
     def _read_globals(self) -> tuple[Any, ...]:
         manager = logging.Logger.manager
@@ -173,19 +180,28 @@ class LoggingProbe:
             self._static = self._quiet_static()
         if not self._static:
             return None
+        entries = [quiet_word(self._registry_handle)] + [quiet_word(w.handle) for w in self._watched]
+        if any(e is None for e in entries):
+            return None
+        return self._entries(entries, self._lens, self._globals)  # type: ignore[arg-type]
+
+    def _entries(self, tags: list[tuple[int, str, int]], lens: list[int],
+                 globals_: tuple[Any, ...]) -> list[tuple[Any, str, Any]] | None:
+        """The check of :meth:`quiet` and of the marks' replay: these tag words, the handler
+        lists at these lengths, the globals these objects (None: the manager's ``disable``
+        is not ``globals_``'s now, or no static part)."""
+        if not self._static:
+            return None
         list_at, ldict, cdict, disable_key = self._static
         manager = logging.Logger.manager
         mdict = safe.instance_dict(manager)
         if mdict is None:
             return None
-        entries = [quiet_word(self._registry_handle)] + [quiet_word(w.handle) for w in self._watched]
-        if any(e is None for e in entries):
-            return None
-        out: list[tuple[Any, str, Any]] = entries  # type: ignore[assignment]
-        for handlers, n in zip(self._lists, self._lens, strict=True):
+        out: list[tuple[Any, str, Any]] = list(tags)
+        for handlers, n in zip(self._lists, lens, strict=True):
             if type(handlers) is list:
                 out.append((id(handlers) + list_at, "w", n))
-        disable, logger_class, get_class = self._globals
+        disable, logger_class, get_class = globals_
         if mdict.get(disable_key, MISSING) is not disable:
             return None
         out += [((cdict, "manager"), "i", manager), ((mdict, disable_key), "i", disable),
@@ -264,13 +280,20 @@ class LoggingProbe:
         return [watched[i] for i in sorted(idx)], changed
 
     def mark(self, phase_ended: str) -> None:
+        if phase_ended == "setup" and self._replayed():
+            self.replayed_marks += 1
+            return
+        self.read_marks += 1
         if self.core.changed([self._registry_mark_handle]):
             self.core.accept(self._registry_mark_handle)
             self._born += self._refresh(fresh=True)
         pytests = self._pytest_handlers
         if pytests is None:
             pytests = self._pytest_handlers = _pytest_handler_types()
-        for w in self._lists_changed() + self._born:
+        dated = dict(self._phases)
+        # Each logger once: its handler list's length moved since the last mark, its dict
+        # was written since the poll (a level set in a fixture's setup), or it is new.
+        for w in dict.fromkeys(self._lists_changed() + self._dicts_written() + self._born):
             fields = w.read_fields()
             same_fields = _fields_same(fields, w.mark_fields)
             same_handlers = _same_user_handlers(w, w.mark_handlers, pytests)
@@ -286,15 +309,79 @@ class LoggingProbe:
         if not all(map(operator.is_, now, self._mark_globals)):
             self._phases["logging"] = phase_ended
             self._mark_globals = now
+        self._keep_replay(dated, now, phase_ended)
+
+    def _keep_replay(self, dated: dict[str, str], globals_: tuple[Any, ...], phase_ended: str) -> None:
+        """After a full setup/call mark that dated nothing (``_phases`` as ``dated``, what
+        it was before the mark): what it read, for :meth:`_replayed`."""
+        if phase_ended != "setup":
+            return  # a later mark compares with the first one's state, not the poll's
+        self._replay = None
+        if versions.same_reads is None or self._born or self._phases != dated or self._batch_stale:
+            return
+        if self._static is None:
+            self._static = self._quiet_static()
+        tags = [(h.addr, "w", versions.word(h.addr)) for h in
+                (self._registry_mark_handle, *(w.handle for w in self._watched))
+                if quiet_word(h) is not None]
+        if len(tags) != len(self._watched) + 1:
+            return
+        entries = self._entries(tags, self._mark_lens, globals_)
+        if entries:
+            cols = tuple(zip(*entries, strict=True))
+            self._replay = ((tuple(cols[0]), "".join(cols[1]).encode("ascii"), tuple(cols[2]),
+                             (None,) * len(entries)), list(self._mark_lens))
+
+    def _replayed(self) -> bool:
+        """Whether this setup/call mark would do what the last one did, which dated
+        nothing: one C check that no logger was made and no logger's dict written since
+        that mark (the registry's and every logger's tag word), every handler list at the
+        length that mark saw, and the globals the same objects. It then only keeps those
+        lengths. Only at a test's first mark, which compares with the poll's state, as the
+        one it replays did (a later mark compares with the first's).
+
+        pytest's logging plugin attaches its capture handlers to the root logger around
+        every phase: at each setup/call mark of a test with a fixture of the user's, the
+        root's list is two longer than at the poll, and the full mark read every logger to
+        find that only pytest's handlers moved (about 10 µs in place per test). A handler
+        swapped for another in place, the list's length and the logger's dict unchanged, is
+        not seen here, as it is not by the poll's quiet check either."""
+        replay = self._replay
+        if replay is None:
+            return False
+        same = versions.same_reads
+        try:
+            held = same is not None and not self._born and bool(same(*replay[0]))
+        except Exception:  # noqa: BLE001 - the full mark then says
+            held = False
+        if not held:
+            self._replay = None
+            return False
+        self._mark_lens = list(replay[1])
+        return True
+
+    def _dicts_written(self) -> list[_Watched]:
+        """The loggers whose dict's tag word moved since the poll accepted it: a mark reads
+        their fields, so that a level or flag set in a phase is dated by that phase."""
+        word = versions.word
+        out = []
+        for w in self._watched:
+            tag = quiet_word(w.handle)
+            if tag is not None and word(tag[0]) != tag[2]:
+                out.append(w)
+        return out
 
     def _lists_changed(self) -> list[_Watched]:
-        """At a phase mark only handler lists are checked (one ``len`` each); levels and
-        flags changed inside a phase are dated at the poll."""
+        """The loggers whose handler list's length moved since the last mark, or is not
+        the poll's (one ``len`` each); :meth:`_dicts_written` gives those whose level or
+        flags may have. Not the poll's: at the setup/call mark the root logger holds
+        pytest's two capture handlers; a body that adds two of its own leaves the length the
+        call/teardown mark compares with, and was dated by the poll instead of "call"."""
         lens = self._lens_now()
-        if lens == self._mark_lens:
+        if lens == self._mark_lens and lens == self._lens:
             return []
-        out = [self._watched[i] for i, (a, b) in enumerate(zip(lens, self._mark_lens, strict=True))
-               if a != b]
+        out = [self._watched[i] for i, (a, b, c) in
+               enumerate(zip(lens, self._mark_lens, self._lens, strict=True)) if a != b or a != c]
         self._mark_lens = lens
         return out
 
