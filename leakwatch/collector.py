@@ -36,10 +36,11 @@ from .watching import ModuleFilter
 
 #: After a quiet member's part of the check failed at a test's setup/call boundary, the
 #: marks there skip the check this many times and call ``mark`` (at that first boundary it
-#: does what ``mark_quiet`` would). pytest's capture and logging plugins swap ``sys.stdout``/``stderr`` and
-#: hang their handlers around every phase, so at the setup/call boundary of a test with a
-#: fixture of the user's the process-state and logging parts fail every time: asking cost
-#: ~3 µs per test in place. Asked again after that many, in case it holds by then.
+#: does what ``mark_quiet`` would). pytest's capture and logging plugins swap
+#: ``sys.stdout``/``sys.stderr`` and hang their handlers around every phase, so at the
+#: setup/call boundary of a test with a fixture of the user's the process-state and logging
+#: parts fail every time: asking cost ~3 µs per test in place. Asked again after that many,
+#: in case it holds by then.
 MARK_RECHECK = 31
 
 
@@ -254,7 +255,7 @@ class Collector:
         self.extra_probes = []
         self.core = None
         self._quiet_spec, self._quiet_members, self._quiet_settle = None, [], {}
-        self._quiet_marks = {}
+        self._quiet_marks, self._mark_misses = {}, {}
         self._quiet_fast = None
         self._quiet_parts, self._quiet_ids, self._quiet_member_ids = {}, set(), set()
 
@@ -425,6 +426,7 @@ class Collector:
             id(p): (p.mark_quiet, getattr(type(p), "marks_after", None)) for p in members
             if callable(getattr(type(p), "mark_quiet", None))}
         self._quiet_parts, self._quiet_spec, self._quiet_fast = {}, None, None
+        self._mark_misses = {}
         self._quiet_fill()
 
     def _quiet_fill(self) -> None:

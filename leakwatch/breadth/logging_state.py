@@ -311,7 +311,8 @@ class LoggingProbe:
             self._mark_globals = now
         self._keep_replay(dated, now, phase_ended)
 
-    def _keep_replay(self, dated: dict[str, str], globals_: tuple[Any, ...], phase_ended: str) -> None:
+    def _keep_replay(self, dated: dict[str, str], globals_: tuple[Any, ...],
+                     phase_ended: str) -> None:
         """After a full setup/call mark that dated nothing (``_phases`` as ``dated``, what
         it was before the mark): what it read, for :meth:`_replayed`."""
         if phase_ended != "setup":
