@@ -444,12 +444,7 @@ class Collector:
                 self.record_error(probe.name, exc)
                 mine = None
             if mine is not None:
-                # Entries are (source, mode, expected), or with a 4th: a list's state.
-                cols = tuple(zip(*mine, strict=True)) if mine else ((), (), ())
-                sources = cols[0]
-                states = cols[3] if len(cols) > 3 else (None,) * len(sources)
-                parts[key] = (tuple(sources), "".join(cols[1]).encode("ascii"), tuple(cols[2]),
-                              tuple(states))
+                parts[key] = versions.same_reads_args(mine)
         self._quiet_ids = set(parts)
 
     def _quiet_join(self) -> tuple[Any, ...] | None:

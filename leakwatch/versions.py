@@ -543,6 +543,14 @@ same_reads: Callable[..., bool] | None = (
     getattr(_gather, "same_reads", None) if _gather is not None else None)
 
 
+def same_reads_args(entries: Any) -> tuple[tuple[Any, ...], bytes, tuple[Any, ...], tuple[Any, ...]]:
+    """``same_reads``' four arguments from entries ``(source, mode, expected)``, or with a
+    fourth item, a list's state (the collector's parts, the logging marks' replay)."""
+    cols = tuple(zip(*entries, strict=True)) if entries else ((), (), ())
+    states = cols[3] if len(cols) > 3 else (None,) * len(cols[0])
+    return tuple(cols[0]), "".join(cols[1]).encode("ascii"), tuple(cols[2]), tuple(states)
+
+
 def quiet_word(handle: Any) -> tuple[int, str, int] | None:
     """A version-tag handle as a ``same_reads`` entry: the address of the dict's tag word,
     ``"w"``, and the tag last accepted. None for a copy-compare handle (no tag)."""

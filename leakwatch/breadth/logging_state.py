@@ -322,16 +322,15 @@ class LoggingProbe:
             return
         if self._static is None:
             self._static = self._quiet_static()
-        tags = [(h.addr, "w", versions.word(h.addr)) for h in
-                (self._registry_mark_handle, *(w.handle for w in self._watched))
-                if quiet_word(h) is not None]
+        # The tag words as they read now (quiet() has the ones the poll accepted).
+        tags = [(t[0], "w", versions.word(t[0])) for t in
+                map(quiet_word, (self._registry_mark_handle, *(w.handle for w in self._watched)))
+                if t is not None]
         if len(tags) != len(self._watched) + 1:
             return
         entries = self._entries(tags, self._mark_lens, globals_)
         if entries:
-            cols = tuple(zip(*entries, strict=True))
-            self._replay = ((tuple(cols[0]), "".join(cols[1]).encode("ascii"), tuple(cols[2]),
-                             (None,) * len(entries)), list(self._mark_lens))
+            self._replay = (versions.same_reads_args(entries), list(self._mark_lens))
 
     def _replayed(self) -> bool:
         """Whether this setup/call mark would do what the last one did, which dated
