@@ -1129,6 +1129,44 @@ static PyTypeObject PassthroughType = {
     .tp_getset = passthrough_getset,
 };
 
+/* An Origin (leakwatch.findings: slots file, line, function) made without a Python frame:
+ * allocated and its three slots set, as its __init__ does (a frame per env write and per
+ * patch fewer). Anything but a type is called as before. */
+static PyObject *
+new_origin(PyObject *origin_type, PyObject *file, int line, PyObject *function)
+{
+    static PyObject *names[3];
+    static const char *const texts[3] = {"file", "line", "function"};
+    PyObject *obj, *values[3];
+
+    if (!PyType_Check(origin_type)) {
+        return PyObject_CallFunction(origin_type, "OiO", file, line, function);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (names[i] == NULL && (names[i] = PyUnicode_InternFromString(texts[i])) == NULL) {
+            return NULL;
+        }
+    }
+    obj = ((PyTypeObject *)origin_type)->tp_alloc((PyTypeObject *)origin_type, 0);
+    if (obj == NULL) {
+        return NULL;
+    }
+    values[0] = Py_NewRef(file);
+    values[1] = PyLong_FromLong(line);
+    values[2] = Py_NewRef(function);
+    for (int i = 0; i < 3; i++) {
+        if (values[i] == NULL || PyObject_SetAttr(obj, names[i], values[i]) < 0) {
+            for (int j = i; j < 3; j++) {
+                Py_XDECREF(values[j]);
+            }
+            Py_DECREF(obj);
+            return NULL;
+        }
+        Py_DECREF(values[i]);
+    }
+    return obj;
+}
+
 PyDoc_STRVAR(caller_origin_doc,
 "caller_origin(skip, verdicts, verdict_of, which, stop_at_hook, origin) -> origin | None\n\n"
 "interceptors.caller_origin's frame walk: from the frame of the Python function that\n"
@@ -1136,7 +1174,9 @@ PyDoc_STRVAR(caller_origin_doc,
 "by id(code), or verdict_of(code) when it has none yet: a tuple whose item 3 says \"a hook\n"
 "call of pluggy's\"); the first frame whose verdict[which] is false gives\n"
 "origin(filename, line, name). None when the stack ends, or (stop_at_hook) at the first\n"
-"hook call. Reads frames and code objects only: no user code runs.");
+"hook call. Reads frames and code objects only: no user code runs. When origin is a\n"
+"type, its instance is allocated and its slots file, line and function set without\n"
+"calling its __init__ (leakwatch.findings.Origin's does only that).");
 
 static PyObject *
 caller_origin(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -1206,8 +1246,7 @@ caller_origin(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         if (!skipped) {
             int line = PyFrame_GetLineNumber(frame);
-            result = PyObject_CallFunction(origin_type, "OiO", code->co_filename, line,
-                                           code->co_name);
+            result = new_origin(origin_type, code->co_filename, line, code->co_name);
             Py_XDECREF(owned);
             Py_DECREF(code);
             goto done;

@@ -43,6 +43,10 @@ from .watching import ModuleFilter
 #: in case it holds by then.
 MARK_RECHECK = 31
 
+#: A quiet member's settle as the fast poll runs it: (probe name, its ``settle``, the
+#: probe, the attribute that must be truthy for it to run, or None: always).
+_Settle = tuple[str, Callable[[], None], Any, "str | None"]
+
 
 # Plain slotted classes, not dataclasses: defined at every enabled start-up (a dataclass costs
 # ~0.3 ms to define). Compared by identity: the lookups on them (``record in self.stack``,
@@ -155,7 +159,7 @@ class Collector:
         #: With the joined check: (the probes outside the group, the members' settle()
         #: methods a poll without marks runs, and all of them, for a poll after marks), what
         #: a quiet poll runs; None where a poll must take the slow path.
-        self._quiet_fast: tuple[list[Any], list[tuple[str, Any]], list[tuple[str, Any]]] | None = None
+        self._quiet_fast: tuple[list[Any], list[_Settle], list[_Settle]] | None = None
         #: Whether probes were read at a phase boundary (``mark``) since the last poll: only
         #: then do the members whose ``settle`` only undoes a mark's notes need it.
         self._marked = False
@@ -195,7 +199,7 @@ class Collector:
         self._started = False
         self._listening = False
         self._just_closed = False
-        self._calls: dict[str, list[tuple[Any, Any]]] = {}
+        self._calls: dict[str, list[tuple[Any, Any, Any]]] = {}
         self._calls_for = -1
         #: (core name, watched modules) kept by ``release`` for anything asked afterwards.
         self._released: tuple[str, int] = ("none", 0)
@@ -274,21 +278,28 @@ class Collector:
             self.incomplete_reasons.append(reason)
 
     def notify(self, method: str, *args: Any) -> None:
-        for observer, fn in self._observer_calls(method):
+        for observer, fn, _ in self._observer_calls(method):
             try:  # the guard, inlined: this runs several times per test
                 fn(*args)
             except Exception as exc:  # noqa: BLE001
                 self.record_error(f"observer {type(observer).__name__}", exc)
 
-    def _observer_calls(self, method: str) -> list[tuple[Any, Any]]:
+    def _observer_calls(self, method: str) -> list[tuple[Any, Any, Any]]:
         """The observers' bound methods for ``method``, looked up once (observers are our
-        own objects, added at configure time; the cache is redone if more are added)."""
+        own objects, added at configure time; the cache is redone if more are added), each
+        with its gate for the per-test calls: ``on_test_begin`` is made only while the
+        attribute an observer names in ``test_begin_if`` is truthy, and ``on_test_end`` of
+        an observer with ``test_end_if_changed`` only for a window that changed something,
+        of one with ``test_end_when`` only while one of the containers its named attribute
+        holds is not empty (a call per test and observer fewer where there is nothing to
+        do; the gates are read, not called)."""
         calls = self._calls.get(method) if self._calls_for == len(self.observers) else None
         if calls is None:
             if self._calls_for != len(self.observers):
                 self._calls, self._calls_for = {}, len(self.observers)
             calls = self._calls[method] = [
-                (o, fn) for o in self.observers if (fn := getattr(o, method, None)) is not None]
+                (o, fn, _gate(o, method)) for o in self.observers
+                if (fn := getattr(o, method, None)) is not None]
         return calls
 
     # -- interceptor callbacks --------------------------------------------
@@ -325,9 +336,10 @@ class Collector:
             # The usual poll: the group's members settle, the others are polled; no
             # per-probe lookups (this runs at the end of every test).
             loud, settles, after_marks = fast
-            for name, settle in (after_marks if marked else settles):
+            for name, settle_now, member, gate in (after_marks if marked else settles):
                 try:
-                    settle()
+                    if gate is None or getattr(member, gate):  # settle_if: nothing to settle
+                        settle_now()
                 except Exception as exc:  # noqa: BLE001
                     self.record_error(name, exc)
             for probe in loud:
@@ -366,12 +378,13 @@ class Collector:
                 self._quiet_fast = self._quiet_fast_path()
         return changes
 
-    def _quiet_fast_path(self) -> tuple[list[Any], list[tuple[str, Any]], list[tuple[str, Any]]] | None:
+    def _quiet_fast_path(self) -> tuple[list[Any], list[_Settle], list[_Settle]] | None:
         """What a poll runs when the joined check holds: the probes outside it are polled
         and its members settle (all of them after a phase boundary's marks; without
         marks, not those whose ``settle`` only undoes a mark's notes: a probe says so with
-        ``settles_marks_only``). None (the slow path) while a member has no part of the
-        check (it is polled and asked again), or without a joined check."""
+        ``settles_marks_only``; and a probe whose ``settle_if`` names an attribute of its
+        own only while that is truthy). None (the slow path) while a member has no part of
+        the check (it is polled and asked again), or without a joined check."""
         if self._quiet_spec is None:
             return None
         ids, members = self._quiet_ids, self._quiet_member_ids
@@ -379,9 +392,13 @@ class Collector:
         if any(id(p) in members for p in loud):
             return None
         settling = [p for p in self.probes if id(p) in ids and id(p) in self._quiet_settle]
-        after_marks = [(p.name, self._quiet_settle[id(p)]) for p in settling]
-        settles = [(p.name, self._quiet_settle[id(p)]) for p in settling
-                   if getattr(type(p), "settles_marks_only", False) is not True]
+        after_marks: list[_Settle] = []
+        for p in settling:
+            gate = getattr(type(p), "settle_if", None)
+            after_marks.append((p.name, self._quiet_settle[id(p)], p,
+                                gate if type(gate) is str else None))
+        settles = [entry for entry in after_marks
+                   if getattr(type(entry[2]), "settles_marks_only", False) is not True]
         return loud, settles, after_marks
 
     def _quiet_now(self, check: tuple[Any, ...] | None) -> bool:
@@ -554,9 +571,10 @@ class Collector:
         if self.observers:
             # notify(), inlined with its cache read (one frame per test fewer)
             calls = self._calls.get("on_test_begin") if self._calls_for == len(self.observers) else None
-            for observer, fn in calls if calls is not None else self._observer_calls("on_test_begin"):
+            for observer, fn, gate in calls if calls is not None else self._observer_calls("on_test_begin"):
                 try:
-                    fn(nodeid)
+                    if gate is None or getattr(observer, gate):
+                        fn(nodeid)
                 except Exception as exc:  # noqa: BLE001
                     self.record_error(f"observer {type(observer).__name__}", exc)
 
@@ -639,9 +657,12 @@ class Collector:
         if self.observers:
             # notify(), inlined with its cache read (one frame per test fewer)
             calls = self._calls.get("on_test_end") if self._calls_for == len(self.observers) else None
-            for observer, fn in calls if calls is not None else self._observer_calls("on_test_end"):
+            changed = bool(record.entries or record.reloads)
+            for observer, fn, gate in (
+                    calls if calls is not None else self._observer_calls("on_test_end")):
                 try:
-                    fn(nodeid, record)
+                    if gate is None or (changed if gate is True else any(getattr(observer, gate))):
+                        fn(nodeid, record)
                 except Exception as exc:  # noqa: BLE001
                     self.record_error(f"observer {type(observer).__name__}", exc)
 
@@ -861,6 +882,22 @@ class Collector:
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def _gate(observer: Any, method: str) -> Any:
+    """An observer's gate for ``method`` (see ``Collector._observer_calls``): for
+    ``on_test_begin`` the name of a truthy attribute, for ``on_test_end`` True (only a
+    window that changed something) or the name of an attribute holding a tuple of
+    containers (only while one is not empty); None: always called."""
+    if method == "on_test_begin":
+        name = getattr(type(observer), "test_begin_if", None)
+        return name if type(name) is str else None
+    if method == "on_test_end":
+        if getattr(type(observer), "test_end_if_changed", False) is True:
+            return True
+        name = getattr(type(observer), "test_end_when", None)
+        return name if type(name) is str else None
+    return None
 
 
 class _Guard:

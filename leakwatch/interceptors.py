@@ -238,14 +238,22 @@ def _notify(method: str, *args: Any) -> None:
                 pass
 
 
+#: The listeners' ``current_label`` callables, latest listener first (taken when each
+#: listens): what :func:`_started_by` asks, read without a lookup per listener.
+_askers: list[Callable[[], tuple[str, str] | None]] = []
+
+
 def _started_by() -> tuple[str, str] | None:
-    for listener in reversed(_listeners):
-        ask = listener.current_label
-        if ask is not None:
-            label = ask()
-            if label is not None:
-                return label
+    for ask in _askers:
+        label = ask()
+        if label is not None:
+            return label
     return None
+
+
+def _reask() -> None:
+    _askers[:] = [ask for listener in reversed(_listeners)
+                  if (ask := listener.current_label) is not None]
 
 
 def _reload(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -279,15 +287,27 @@ def _patch_enter(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
         try:
             # _own_dict(), inlined for the exact patcher (every patch a test makes)
             ns = instance.__dict__ if type(instance) is _PATCH_TYPE else _own_dict(instance)
+            walk = _native_walk  # caller_origin(), without its frame
+            origin = walk(1, _FRAME_VERDICTS, _frame_verdict, 1, False, Origin) \
+                if walk is not None else caller_origin()
+            started = None
+            for ask in _askers:  # _started_by(), inlined (every patch)
+                started = ask()
+                if started is not None:
+                    break
             record = PatchRecord(
-                caller_origin(), ns.get("attribute"), ns.get("target"), ns.get("temp_original"),
-                _started_by(),
-            )
+                origin, ns.get("attribute"), ns.get("target"), ns.get("temp_original"), started)
             with _lock:
                 active_patches[id(new)] = (record, new)
                 ns_id = id(instance)
                 active_patches.setdefault(-ns_id, (record, new))
-            _notify("on_patch", record, new)
+            for listener in list(_listeners):  # _notify("on_patch", ...), inlined (every patch)
+                fn = getattr(listener, "on_patch", None)
+                if fn is not None:
+                    try:
+                        fn(record, new)
+                    except Exception:  # noqa: BLE001  # pragma: no cover - never break user code
+                        pass
         except Exception:  # pragma: no cover
             pass
     return new
@@ -404,8 +424,15 @@ def _env_write(key: Any, value: Any) -> None:
     _env_write_count += 1
     if type(key) is not str:
         return
-    origin = caller_origin(skip_pytest=True)
-    env_writes[key] = EnvWrite(origin, value if type(value) is str else None, _started_by())
+    walk = _native_walk  # caller_origin(skip_pytest=True), without its frame
+    origin = walk(1, _FRAME_VERDICTS, _frame_verdict, 2, True, Origin) if walk is not None \
+        else caller_origin(skip_pytest=True)
+    started = None
+    for ask in _askers:  # _started_by(), inlined (every env write)
+        started = ask()
+        if started is not None:
+            break
+    env_writes[key] = EnvWrite(origin, value if type(value) is str else None, started)
     reads = env_reads.get(key)
     if reads:
         _notify("on_env_write", key, digest(value), origin, dict(reads))
@@ -602,12 +629,14 @@ def listen(listener: Listener) -> None:
         if not _listeners:
             _install()
         _listeners.append(listener)
+        _reask()
 
 
 def unlisten(listener: Listener) -> None:
     with _lock:
         if listener in _listeners:
             _listeners.remove(listener)
+        _reask()
         if not _listeners:
             _uninstall()
             unwatch_modules()

@@ -293,8 +293,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
     try:
         return (yield)
     finally:
-        # No-op unless the teardown hook did not close it.
-        collector.end_test(state.nodeid if state.item is item else item.nodeid)
+        # Only where the teardown hook did not close the window (end_test's own first check,
+        # read here: after a normal teardown the stack is empty, and no call is made).
+        if collector.stack:
+            collector.end_test(state.nodeid if state.item is item else item.nodeid)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -359,7 +361,9 @@ def _runs_user_fixtures(item: pytest.Item, state: _Session) -> bool:
     hooks that run inside the window (``pytest_runtest_logreport`` of a conftest, say)
     do not count: what they change is still this test's, dated ``call``.
     """
-    if type(item) is not pytest.Function or _user_hooks(item.config, state):
+    hooks = state.user_hooks  # _user_hooks(), its cached answer read inline (per test)
+    if type(item) is not pytest.Function or (
+            hooks if hooks is not None else _user_hooks(item.config, state)):
         return True
     info = getattr(item, "_fixtureinfo", None)
     if info is None:

@@ -71,7 +71,13 @@ def has_base(cls: type, base: type) -> bool:
     ``x in tuple`` compares with ``==`` after the identity check, which calls the
     ``__eq__`` of a user metaclass for every class in the MRO that is not ``base``.
     """
-    for klass in mro(cls):
+    try:  # mro(), inlined: this runs for every patch and many reads
+        klasses = _TYPE_MRO.__get__(cls)
+    except Exception:  # noqa: BLE001  # pragma: no cover - not a type
+        return False
+    if type(klasses) is not tuple:
+        return False
+    for klass in klasses:
         if klass is base:
             return True
     return False
@@ -295,8 +301,11 @@ def is_mock(obj: object) -> bool:
     if cls is types.FunctionType:
         # A plain function (what most patches replace): its own __dict__, read through
         # the function type's C descriptor, says; no MRO walk.
-        fdict = _function_dict(obj)
-        if fdict is not None:
+        try:
+            fdict = _FUNCTION_DICT.__get__(obj, types.FunctionType)
+        except Exception:  # noqa: BLE001  # pragma: no cover - a C getter of a real function
+            return False
+        if type(fdict) is dict:
             inner = fdict.get("mock")
             if inner is not None and has_base(type(inner), _NonCallableMock):
                 return True
@@ -306,15 +315,6 @@ def is_mock(obj: object) -> bool:
 
 #: ``types.FunctionType``'s own ``__dict__`` descriptor (C): a function's attribute dict.
 _FUNCTION_DICT: Any = vars(types.FunctionType)["__dict__"]
-
-
-def _function_dict(func: object) -> dict[str, Any] | None:
-    """The ``__dict__`` of an exact function (the caller checked its type)."""
-    try:
-        result = _FUNCTION_DICT.__get__(func, types.FunctionType)
-    except Exception:  # noqa: BLE001  # pragma: no cover - a C getter of a real function
-        return None
-    return result if type(result) is dict else None
 
 
 def mock_name(obj: object) -> str | None:

@@ -581,6 +581,13 @@ class _WatchBatch:
         self.pos = _watcher["base"] + len(_watcher["log"])
         _watcher["batches"].add(self)
 
+    def unpin(self) -> None:
+        """Let the log be trimmed past this batch: for an owner that knows, from each of its
+        dicts' tags, when none was written (the logging probe, in the collector's quiet
+        check), so it need not move on after every poll (``skip``). When entries it did not
+        read are trimmed, its next :meth:`changed` answers every index (a full read)."""
+        _watcher["batches"].discard(self)
+
     def changed(self) -> list[int]:
         log: list[int] = _watcher["log"]
         base: int = _watcher["base"]

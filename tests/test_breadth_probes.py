@@ -208,6 +208,69 @@ def test_correct_patterns_yield_nothing(suite: Suite) -> None:
     assert run.leaks == [], [(f["test"], f["kind"], f["subject"], f["change"]) for f in run.leaks]
 
 
+ASYNCIO_LATE = """
+def test_a_nothing():
+    pass
+
+
+def test_b_policy_set():
+    import asyncio
+
+    class Policy(asyncio.DefaultEventLoopPolicy):
+        pass
+
+    asyncio.set_event_loop_policy(Policy())
+
+
+def test_c_nothing():
+    pass
+
+
+def test_d_policy_set_and_put_back():
+    import asyncio
+
+    before = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+    asyncio.set_event_loop_policy(before)
+
+
+def test_e_policy_replaced():
+    import asyncio
+
+    class Other(asyncio.DefaultEventLoopPolicy):
+        pass
+
+    asyncio.set_event_loop_policy(Other())
+
+
+def test_f_asyncio_run_restores():
+    import asyncio
+
+    asyncio.run(asyncio.sleep(0))
+
+
+def test_g_loop_left_set():
+    import asyncio
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+"""
+
+
+def test_asyncio_policy_and_loop_read_in_the_quiet_check(suite: Suite) -> None:
+    # The quiet check reads the policy global as a namespace entry instead of calling the
+    # slots' readers: each change is still found on its test (the first custom policy, one
+    # replacing it, a loop left set once a policy exists), and nothing where put back.
+    run = suite.files(**{"test_asyncio_late.py": ASYNCIO_LATE}).run()
+    run.result.assert_outcomes(passed=7)
+    assert run.report is not None and run.report["errors"] == []
+    found = sorted((f["test"].split("::")[1], f["subject"]) for f in run.find("asyncio"))
+    assert found == [
+        ("test_b_policy_set", "asyncio event loop policy"),
+        ("test_e_policy_replaced", "asyncio event loop policy"),
+        ("test_g_loop_left_set", "asyncio current event loop"),
+    ], found
+
+
 def test_probe_failure_is_contained(suite: Suite) -> None:
     """A surface that raises is one leakwatch warning; the run and its outcome go on."""
     run = suite.files(**{"test_x.py": """

@@ -176,6 +176,38 @@ def test_an_unlogged_handle_is_checked_by_its_tag_and_logs_nothing(core_type: An
         assert log[-1] == id(watched)  # while a logged dict's write is
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="dict watchers need Python 3.12")
+def test_an_unpinned_batch_lets_the_log_be_trimmed_and_then_reads_everything(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The logging probe's batch is unpinned (it never moves on while the quiet check holds):
+    the log is trimmed past it all the same, and its next read answers every dict (a full
+    read), so a write it did not see is not lost."""
+    import weakref
+
+    from leakwatch import versions
+
+    core = DictWatchers()
+    # Only this test's batches pin the log (an outer leakwatch session's graph batch would
+    # hold it back; that batch then reads every dict once, as the unpinned one does here).
+    monkeypatch.setitem(versions._watcher, "batches", weakref.WeakSet())
+    busy: dict[str, Any] = {}
+    quiet_dicts: list[dict[str, Any]] = [{}, {}, {}]
+    pinned = core.batch([core.add(busy)])
+    unpinned = core.batch([core.add(d) for d in quiet_dicts])
+    unpinned.unpin()
+    quiet_dicts[1]["seen later"] = 1
+    for i in range(5000):  # past the trim threshold (4096 entries)
+        busy["k"] = i
+        if i % 1000 == 999:
+            assert pinned.changed() == [0]
+    assert versions._watcher["base"] > unpinned.pos  # trimmed past the unpinned batch
+    assert len(versions._watcher["log"]) < 4096
+    assert unpinned.changed() == [0, 1, 2]  # entries lost: every dict, not none
+    assert unpinned.changed() == []
+    quiet_dicts[2]["x"] = 1
+    assert unpinned.changed() == [2]
+
+
 def test_graph_snapshots_are_out_of_the_garbage_collectors_lists() -> None:
     """The graph's copies of watched dicts and lists are private: where the C part was built
     they are untracked (full collections no longer traverse them), and what they hold lives

@@ -323,3 +323,68 @@ def test_only_the_ledger_and_the_tracer_are_called_as_each_test_begins(suite: Su
     victims = run.report["victims"]
     assert [v["test"] for v in victims] == [names[2]]
     assert victims[0]["suspects"][0]["test"] == names[1]
+
+
+def test_observers_are_called_per_test_only_where_they_have_work(suite: Suite) -> None:
+    """The ledger hears as a test ends only when that test changed something, and as one
+    begins only while leaks are in force; the tracer as a test ends only while something
+    of its ``end_work`` is pending (a patch's mock to judge), and never as one begins here
+    (nothing stale disarmed). The gates are read by the collector, not called."""
+    run = suite.files(**{"app.py": """
+        def f():
+            return 1
+    """, "conftest.py": """
+        import json
+        from leakwatch.tracer.core import Tracer
+        from leakwatch.victims.ledger import Ledger
+
+        def _counting():
+            calls = {}  # in a closure: not a watched global of this conftest
+
+            def count(cls, name):
+                original = getattr(cls, name)
+
+                def counted(self, nodeid, *args):
+                    calls.setdefault(f"{cls.__name__}.{name}", []).append(nodeid.split("::")[-1])
+                    return original(self, nodeid, *args)
+
+                setattr(cls, name, counted)
+
+            for cls in (Tracer, Ledger):
+                count(cls, "on_test_begin")
+                count(cls, "on_test_end")
+
+            def sessionfinish(session):
+                with open("calls.json", "w") as fh:
+                    json.dump(calls, fh)
+
+            return sessionfinish
+
+        pytest_sessionfinish = _counting()
+    """, "test_gates.py": """
+        import os
+        from unittest.mock import patch
+
+        def test_a():
+            pass
+
+        def test_patch_never_called():
+            with patch("app.f"):
+                pass
+
+        def test_b():
+            pass
+
+        def test_env_leak():
+            os.environ["LW_GATE_LEAK"] = "1"
+
+        def test_c():
+            pass
+    """}).run()
+    run.result.assert_outcomes(passed=5)
+    assert run.report is not None and run.report["errors"] == []
+    assert [f["test"].split("::")[-1] for f in run.leaks] == ["test_env_leak"]
+    calls = json.loads((suite.pytester.path / "calls.json").read_text())
+    assert calls == {"Tracer.on_test_end": ["test_patch_never_called"],
+                     "Ledger.on_test_end": ["test_env_leak"],
+                     "Ledger.on_test_begin": ["test_c"]}, calls

@@ -271,6 +271,32 @@ def test_stale_code_after_fixture_reload(app_suite: Suite, core_args: tuple[str,
         assert tracer["core"] == "sys.monitoring" and tracer["tool_id"] in (3, 4)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="stale code is found by default on 3.12+")
+@pytest.mark.parametrize("args", [(), ("--leakwatch-trace",)], ids=["default", "trace"])
+def test_stale_code_is_reported_again_in_each_later_test(app_suite: Suite,
+                                                         args: tuple[str, ...]) -> None:
+    # The first stale call of a test disarms that function for the rest of the test; the
+    # next test arms it again (by default the tracer is called as a test begins only while
+    # something is disarmed), so each test that runs stale code has its own finding.
+    suite = dict(STALE_SUITE)
+    suite["test_stale.py"] += """
+        def test_clean_in_between():
+            pass
+        def test_runs_stale_code_again():
+            Driver().ping()
+    """
+    run = app_suite.files(**{"app/drivers.py": """
+        class Driver:
+            def ping(self):
+                return "pong"
+    """}, **suite).run(*args)
+    run.result.assert_outcomes(passed=5)
+    tests = [f["test"].split("::")[1] for f in run.find("stale-code")]
+    assert tests == ["test_runs_stale_code", "test_runs_stale_code_again"], tests
+    tracer = run.report["tracer"] if run.report else {}
+    assert tracer["events"] == 2, tracer
+
+
 def test_stale_code_after_module_replacement(app_suite: Suite) -> None:
     run = app_suite.files(**{"app/drivers.py": """
         class Driver:

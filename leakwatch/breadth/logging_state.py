@@ -104,6 +104,8 @@ def _level(value: Any) -> str:
 
 class LoggingProbe:
     name = "logging"
+    #: :meth:`settle` only undoes what marks noted (the collector skips it otherwise).
+    settles_marks_only = True
 
     def __init__(self, core: DictCore) -> None:
         self.core = core
@@ -152,6 +154,11 @@ class LoggingProbe:
         # Goes on from the previous batch (a watcher log is read from where it stopped).
         self._batch = self.core.batch(self._handles, self._batch)
         self._batch_stale = False
+        # Between polls the collector's quiet check reads every logger's tag: the batch
+        # need not be moved on after each quiet poll to keep the watcher's log short.
+        unpin = getattr(self._batch, "unpin", None)
+        if unpin is not None:
+            unpin()
 
     def _refresh(self, fresh: bool) -> list[_Watched]:
         born: list[_Watched] = []
@@ -225,15 +232,13 @@ class LoggingProbe:
         return (offsets[0], ldict, cdict, disable_key)
 
     def settle(self) -> None:
-        """What a poll that found nothing does besides: marks' dates dropped, the batch
-        moved on (the watcher log), the mark lengths back to the poll's."""
+        """What a poll that found nothing does besides: marks' dates dropped, the mark
+        lengths back to the poll's. Only marks move either (the batch is unpinned: see
+        ``_new_batch``), so the collector calls it only after a phase boundary."""
         if self._phases:
             self._forget_marks()
         elif self._mark_lens != self._lens:
             self._mark_lens = list(self._lens)
-        skip = getattr(self._batch, "skip", None)
-        if skip is not None:
-            skip()
 
     def _forget_marks(self) -> None:
         """The marks' notes dropped and their state the poll's again (lengths included)."""

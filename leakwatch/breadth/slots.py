@@ -30,14 +30,16 @@ class Slot:
     """
 
     __slots__ = ("subject", "kind", "read", "mode", "restore", "describe", "at_marks", "detail",
-                 "source", "silent_if", "benign")
+                 "source", "silent_if", "benign", "quiet_entry")
 
     def __init__(self, subject: str, kind: str, read: Callable[[], Any], mode: str = "is",
                  restore: Callable[[Any], None] | None = None,
                  describe: Callable[[Any, Any], str] | None = None, at_marks: bool = True,
                  detail: dict[str, Any] | None = None, source: tuple[Any, str] | None = None,
                  silent_if: Callable[[Any], bool] | None = None,
-                 benign: Callable[[Any, Any], bool] | None = None) -> None:
+                 benign: Callable[[Any, Any], bool] | None = None,
+                 quiet_entry: Callable[[Any], tuple[Any, str, Any, Any] | None] | None = None
+                 ) -> None:
         self.subject = subject
         self.kind = kind
         self.read = read
@@ -55,6 +57,11 @@ class Slot:
         #: ``(before, after) -> bool``: a change that is a library's own doing, not a leak
         #: (an import hook a third-party package installs when first imported).
         self.benign = benign
+        #: ``(value the last poll read) -> entry | None``: a ``same_reads`` entry (source,
+        #: mode, expected, state) that holds only while :attr:`read` would still answer that
+        #: value, read without a Python call (the collector's quiet check runs per test);
+        #: None: the check calls :attr:`read`.
+        self.quiet_entry = quiet_entry
 
 
 

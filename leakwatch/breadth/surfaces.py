@@ -271,6 +271,35 @@ def _asyncio_loop() -> Any:
     return getattr(local, "_loop", None) if local is not None else None
 
 
+def _events_quiet() -> tuple[Any, str, Any, Any] | None:
+    """The quiet check's entry for "the policy global is what it was", read as a namespace
+    entry (None until the readers have found asyncio.events' namespace: leakwatch imports
+    ``unittest.mock``, which imports asyncio, so they find it at the probe's start)."""
+    ns = _EVENTS_NS[0]
+    if ns is None or "_event_loop_policy" not in ns:
+        return None
+    return ((ns, "_event_loop_policy"), "i", ns["_event_loop_policy"], None)
+
+
+def _asyncio_policy_quiet(value: Any) -> tuple[Any, str, Any, Any] | None:
+    """:func:`_asyncio_policy`'s quiet entry: the raw global, while the reader answers
+    ``value`` for it (each quiet check then makes no Python call for the policy)."""
+    if _asyncio_policy() is not value:
+        return None
+    return _events_quiet()
+
+
+def _asyncio_loop_quiet(value: Any) -> tuple[Any, str, Any, Any] | None:
+    """:func:`_asyncio_loop`'s: no policy (the usual case) means no loop, so the raw
+    policy global staying None says it; with a policy, the reader is called."""
+    if value is not None or _asyncio_loop() is not None:
+        return None
+    entry = _events_quiet()
+    if entry is None or (entry[1] == "i" and entry[2] is not None):
+        return None
+    return entry
+
+
 def _set_asyncio_loop(before: Any) -> None:
     local = _loop_local()
     if local is not None:
@@ -424,9 +453,10 @@ def process_slots(pytest_restores_warnings: bool,
         Slot("os.umask()", "umask", _native_or("umask", _umask), "eq", _set_umask, _describe_value),
         Slot("faulthandler.is_enabled()", "faulthandler", faulthandler.is_enabled, "eq",
              _set_faulthandler, _describe_value),
-        Slot("asyncio event loop policy", "asyncio", _asyncio_policy, "is", _set_asyncio_policy),
+        Slot("asyncio event loop policy", "asyncio", _asyncio_policy, "is", _set_asyncio_policy,
+             quiet_entry=_asyncio_policy_quiet),
         Slot("asyncio current event loop", "asyncio", _asyncio_loop, "is", _set_asyncio_loop,
-             _describe_loop),
+             _describe_loop, quiet_entry=_asyncio_loop_quiet),
         Slot("child processes", "child-process", _native_or("has_children", _children), "eq",
              None, _describe_children,
              at_marks=False, detail={NOT_RESTORABLE: "not restorable: leakwatch never kills processes"},
@@ -697,8 +727,16 @@ class SlotProbe:
         poll while they all read the same. None without the C build."""
         if self._same_reads is None:
             return None
-        return list(zip(self._sources, self._codes.decode("ascii"), self._expected,
-                        self._expected_states, strict=True))
+        entries: list[tuple[Any, str, Any, Any]] = list(zip(
+            self._sources, self._codes.decode("ascii"), self._expected, self._expected_states,
+            strict=True))
+        for i, slot in enumerate(self.slots):
+            # A slot read through a Python reader may offer an entry read in C instead.
+            if slot.quiet_entry is not None and slot.mode == "is":
+                entry = slot.quiet_entry(self._values[i])
+                if entry is not None:
+                    entries[i] = entry
+        return entries
 
     def settle(self) -> None:
         """What :meth:`poll` does when it finds nothing: no date is pending, and the next

@@ -76,6 +76,10 @@ class SysModulesProbe:
             return None
         return [((ns, "modules"), "i", self._modules), word]
 
+    #: :meth:`settle` has something to do only while this attribute is truthy (the collector
+    #: reads it instead of calling: a quiet poll then makes no call here).
+    settle_if = "first_imports"
+
     def settle(self) -> None:
         """What a poll that found nothing does besides: no module was first imported."""
         if self.first_imports:

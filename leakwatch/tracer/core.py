@@ -24,6 +24,9 @@ STALE = "stale-code"
 
 
 class Tracer:
+    test_begin_if = "begin_work"
+    test_end_when = "end_work"
+
     def __init__(self, collector: Any, mode: str, trace: bool) -> None:
         self.collector = collector
         self.rootdir = str(collector.rootdir).rstrip("/") + "/"
@@ -43,8 +46,17 @@ class Tracer:
                          "Python call per function call there; enable it with --leakwatch-trace")
         self.stale = StaleCode(self.monitor, self.stale_enabled)
         self.stale.current = self.current_record
+        #: What makes :meth:`on_test_begin` worth a call (the collector's gate,
+        #: ``test_begin_if``): always when module classes are traced, else the stale
+        #: functions disarmed in the last test (that dict itself: filled and emptied in place).
+        self.begin_work: Any = True if self.module_classes else self.stale._disarmed
         self.late_env = LateEnv(self)
         self.patches = Patches(self)
+        #: What :meth:`on_test_end` looks at (the collector's gate, ``test_end_when``: it is
+        #: called only while one of them is not empty). Each is filled and emptied in place.
+        self.end_work: tuple[Any, ...] = (self.stale.hits, self.patches._misses,
+                                          interceptors.hand_monkeypatches,
+                                          self.late_env._candidates)
         self._module_count = -1
         self.modules_watched = 0
         self._listening = False
@@ -170,8 +182,8 @@ class Tracer:
 
     def on_test_end(self, nodeid: str | None, record: Any) -> None:
         """A test's or fixture's window ended: judge what it left armed or pending."""
-        # Runs for every test and fixture: nothing armed, nothing pending (the usual case)
-        # costs three emptiness checks, not three calls.
+        # For a test, called only while something of ``end_work`` is pending (the
+        # collector's gate); for a fixture, always. The checks say which part has work.
         if self.stale.hits:
             self._stale_hits(record)
         if self.patches._misses or interceptors.hand_monkeypatches:

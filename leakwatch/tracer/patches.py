@@ -179,7 +179,7 @@ class Patches:
                         owner_record, patch, phase)
                     if finding is not None:
                         self.tracer.emit(owner_record, finding)
-            self._misses = kept
+            self._misses[:] = kept  # in place: the tracer's end_work holds this list
         if not interceptors.hand_monkeypatches:
             return
         label = record.owner.label()

@@ -138,8 +138,8 @@ class StaleCode:
 
     def take(self, record: Any) -> list[tuple[StaleInfo, Hit]]:
         mine = [h for h in self.hits if h.record is record]
-        if mine:
-            self.hits = [h for h in self.hits if h.record is not record]
+        if mine:  # in place: the tracer's end_work holds this list
+            self.hits[:] = [h for h in self.hits if h.record is not record]
         return [(self.info[id(h.code)][1], h) for h in mine]
 
     def stop(self) -> None:

@@ -83,19 +83,27 @@ def _key(kind: str, subject: str) -> str:
 
 
 class Ledger:
-    """A collector observer (see ``Collector.observers``)."""
+    """A collector observer (see ``Collector.observers``).
+
+    Called as a test begins only while leaks are in force (``test_begin_if``), and as it
+    ends only when its window changed something (``test_end_if_changed``): in a clean
+    run, no call per test. What those calls kept per test is read from the collector
+    instead (the open test; the window a restoration was seen in)."""
+
+    test_begin_if = "entries"
+    test_end_if_changed = True
 
     def __init__(self, collector: Any) -> None:
         self.collector = collector
         self.entries: dict[str, Outstanding] = {}
         self.cleaned: list[Cleaned] = []
-        self.current_test: str | None = None
         self._serial = 0
         self._seen_findings = 0
         self._fixture_first_test: dict[int, str] = {}
-        #: Subjects put back in the current window, by whom: that owner's "leak" on the
-        #: subject is the restoration itself (the collector reports it), not pollution.
-        self._cleaned_now: dict[str, str] = {}
+        #: Subjects put back, by whom and in which test's window (``_window``): within that
+        #: window, that owner's "leak" on the subject is the restoration itself (the
+        #: collector reports it), not pollution.
+        self._cleaned_now: dict[str, tuple[str, int]] = {}
         self._snapshot: list[Outstanding] | None = None
         #: Told (nodeid, the entries in force) when a test begins with leaks in force: the
         #: victims plugin (``VictimsPlugin.began_with_leaks``), called only then.
@@ -103,9 +111,20 @@ class Ledger:
 
     # -- observer API -------------------------------------------------------
 
+    @property
+    def current_test(self) -> str | None:
+        """The test whose window is open (on the collector's stack), None between tests."""
+        for record in reversed(getattr(self.collector, "stack", ())):
+            if record.owner.type == "test":
+                return str(record.owner.name)
+        return None
+
+    def _window(self) -> int:
+        """Which test's window this is: the number of tests begun so far."""
+        return len(getattr(self.collector, "run_order", ()))
+
     def on_test_begin(self, nodeid: str) -> None:
-        self.current_test = nodeid
-        self._cleaned_now.clear()
+        self._cleaned_now.clear()  # earlier windows' (their serials no longer match anyway)
         if self.entries and self.on_outstanding is not None:
             try:
                 self.on_outstanding(nodeid, self.snapshot())
@@ -114,9 +133,10 @@ class Ledger:
 
     def on_change(self, record: Any, change: Change) -> None:
         owner = getattr(record, "owner", None)
-        if owner is not None and owner.type == "fixture" and self.current_test is not None \
-                and not record.finalizing:
-            self._fixture_first_test.setdefault(id(record), self.current_test)
+        if owner is not None and owner.type == "fixture" and not record.finalizing:
+            test = self.current_test
+            if test is not None:
+                self._fixture_first_test.setdefault(id(record), test)
         entry = self.entries.get(_key(change.kind, change.subject))
         if entry is None or entry.permanent:
             return
@@ -133,8 +153,6 @@ class Ledger:
         for finding in found:
             self._add(finding, record, nodeid)
         self._seen_findings = len(self.collector.findings)
-        if self.current_test == nodeid:
-            self.current_test = None
 
     def on_fixture_end(self, record: Any) -> None:
         runnable = self._runnable_for_fixture(record)
@@ -192,7 +210,9 @@ class Ledger:
 
     def _add(self, finding: Finding, record: Any, runnable: str | None) -> None:
         key = _key(finding.kind, finding.subject)
-        if self._cleaned_now.get(key) == finding.owner.label() or self._dropped(finding, record):
+        cleaned = self._cleaned_now.get(key)
+        if (cleaned is not None and cleaned[1] == self._window()
+                and cleaned[0] == finding.owner.label()) or self._dropped(finding, record):
             return
         entry = self.entries.get(key)
         if entry is not None and any(f.id == finding.id for f in entry.findings):
@@ -221,6 +241,6 @@ class Ledger:
         key = _key(entry.kind, entry.subject)
         self.entries.pop(key, None)
         self._snapshot = None
-        self._cleaned_now[key] = cleaner
+        self._cleaned_now[key] = (cleaner, self._window())
         self.cleaned.append(Cleaned(entry.subject, tuple(f.test for f in entry.findings), cleaner))
         del self.cleaned[:-CLEANED_KEPT]
