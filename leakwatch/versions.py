@@ -584,8 +584,9 @@ class _WatchBatch:
     def unpin(self) -> None:
         """Let the log be trimmed past this batch: for an owner that knows, from each of its
         dicts' tags, when none was written (the logging probe, in the collector's quiet
-        check), so it need not move on after every poll (``skip``). When entries it did not
-        read are trimmed, its next :meth:`changed` answers every index (a full read)."""
+        check), so it need not be moved on after every quiet poll to let the log be trimmed.
+        When entries it did not read are trimmed, its next :meth:`changed` answers every index
+        (a full read)."""
         _watcher["batches"].discard(self)
 
     def changed(self) -> list[int]:
@@ -609,11 +610,6 @@ class _WatchBatch:
 
     def sync(self, indices: list[int]) -> None:
         return None
-
-    def skip(self) -> None:
-        """Go on from the log's end without reading it: the owner knows, from each dict's
-        tag, that none of its dicts was written (``LoggingProbe.settle``)."""
-        self.pos = _watcher["base"] + len(_watcher["log"])
 
 
 def _trim() -> None:

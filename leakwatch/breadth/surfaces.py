@@ -295,7 +295,7 @@ def _asyncio_loop_quiet(value: Any) -> tuple[Any, str, Any, Any] | None:
     if value is not None or _asyncio_loop() is not None:
         return None
     entry = _events_quiet()
-    if entry is None or (entry[1] == "i" and entry[2] is not None):
+    if entry is None or entry[2] is not None:  # a policy now: its loop needs the reader
         return None
     return entry
 
