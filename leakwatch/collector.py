@@ -645,7 +645,8 @@ class Collector:
         record = self.stack.pop()
         self.tests_run += 1
         self._just_closed = not self.stack
-        if not record.entries and not record.reloads:
+        changed = bool(record.entries or record.reloads)
+        if not changed:
             self.last_test_findings = []  # nothing changed (the usual case): nothing to emit
         else:
             before = len(self.findings)
@@ -657,7 +658,6 @@ class Collector:
         if self.observers:
             # notify(), inlined with its cache read (one frame per test fewer)
             calls = self._calls.get("on_test_end") if self._calls_for == len(self.observers) else None
-            changed = bool(record.entries or record.reloads)
             for observer, fn, gate in (
                     calls if calls is not None else self._observer_calls("on_test_end")):
                 try:

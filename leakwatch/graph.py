@@ -122,10 +122,6 @@ class WatchGraph:
         #: The C scan of list/set lengths (``versions.native_length_offsets``): the address
         #: of each length word, and the lengths last read there (updated by the scan).
         self._len_offsets = native_length_offsets() if core.name != "copy-compare" else None
-        #: A version-tag core's word read, so :meth:`poll` accepts a put-back dict's tag
-        #: without a call to ``core.accept`` (what that does for these cores); else None.
-        self._tag_read: Any = core._read if isinstance(core, versions.VersionTags) and (
-            type(core).accept is versions.VersionTags.accept) else None
         self._seq_addrs: array[int] | None = None
         self._seq_words: array[int] | None = None
         self._seq_order: list[int] = []
@@ -404,18 +400,14 @@ class WatchGraph:
         nodes = self._dict_nodes
         indices = self._batch.changed()
         if indices:
-            same, accept, read = versions.dict_same, self.core.accept, self._tag_read
+            same, accept = versions.dict_same, self.core.accept
             for node in [nodes[i] for i in indices]:
                 if id(node.obj) in self.nodes:
                     if same is not None and same(node.obj, node.snapshot):
                         # Written and put back (a test's monkeypatch or patch, the usual
                         # dirty dict): one C identity pass, no copy; the snapshot still
                         # says what the dict holds.
-                        if read is not None:
-                            handle = node.handle  # core.accept(), inlined
-                            handle.seen = read(handle.addr)
-                        else:
-                            accept(node.handle)
+                        accept(node.handle)
                     else:
                         self._diff_dict(node, changes)
             if not self._dict_dirty and self._batch.syncs:

@@ -114,18 +114,11 @@ class EnvironProbe:
         if self._tracked:
             # pytest's own key moves the tag in every test: the write count (and the
             # length) say first whether anything else was written.
-            data = self._data
-            ns, hooks = self._os_ns, self._hooks
-            if ns.get("putenv") is hooks[0] and ns.get("unsetenv") is hooks[1]:
-                # _writes(), inlined (it runs at the end of every test)
-                seen: tuple[int, int, int] | None = (
-                    interceptors._env_write_count, len(data) - (_CURRENT_TEST_KEY in data),
-                    versions.word(self._os_tag))
-            else:
-                seen = None
+            seen = self._writes()
             if seen is not None and seen == self._seen:
                 return []
             self._seen = seen
+            data = self._data
             if _CURRENT_TEST_KEY not in data and data == self._snapshot:
                 # Written and put back (the usual moved count: a monkeypatch.setenv undone
                 # at teardown): one C comparison of exact str/bytes against the snapshot, no
