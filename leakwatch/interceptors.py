@@ -7,8 +7,10 @@
 * ``os.environ``: who wrote or deleted each key last (through ``os.putenv`` and
   ``os.unsetenv``, which ``os.environ`` calls for every write and delete: module
   functions, so a call binds no method, and ``os.environb`` is seen too), and which keys
-  module bodies read while being imported (``os._Environ.__getitem__`` at class level,
-  so ``os.environ`` keeps its type and identity);
+  module bodies read while being imported (``os.environ.encodekey``, the instance
+  attribute every read, write and delete calls: a wrapper found in an instance's dict is
+  not bound at each call, as one on ``os._Environ.__getitem__`` was, ~13 k instructions
+  each time pytest popped its own key; ``os.environ`` keeps its type and identity);
 * ``pytest.MonkeyPatch()`` created by hand (not by the fixture): where, and by whom;
 * attribute writes on watched modules, through :func:`watch_module` (the module's
   ``__class__`` becomes a ``ModuleType`` subclass that records the writer).
@@ -353,9 +355,9 @@ def _dict_exit(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[
 def _import_read(key: Any, value: Any) -> None:
     """Record ``key`` if a module body (import time) is reading it, a few frames up.
 
-    Called by :func:`_env_getitem` only while an import is in progress (importlib holds a
+    Called by :func:`_env_encodekey` only while an import is in progress (importlib holds a
     per-module lock while a module body runs, reloads included); nothing is built until a
-    module body is found.
+    module body is found. Frame 2 is ``os._Environ.__getitem__``.
     """
     frame: FrameType | None = sys._getframe(2)
     first: FrameType | None = None
@@ -380,27 +382,26 @@ def _import_read(key: Any, value: Any) -> None:
         depth += 1
 
 
-def _env_getitem(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if _IMPORTS_IN_PROGRESS is not None and not _IMPORTS_IN_PROGRESS:
-        # No module body runs anywhere (the usual case, ``monkeypatch.setenv`` reading the
-        # old value included): nothing to record, and a missing key's KeyError goes
-        # through without being caught and raised again.
-        return wrapped(*args, **kwargs)
-    try:
-        value = wrapped(*args, **kwargs)
-    except KeyError:
-        if _listeners and args:
-            try:
-                _import_read(args[0], None)
-            except Exception:  # pragma: no cover
-                pass
-        raise
-    if _listeners and args:
+#: ``os._Environ.__getitem__``'s code: the one caller of ``encodekey`` that reads.
+_ENVIRON_GETITEM: Any = getattr(os._Environ.__dict__.get("__getitem__"), "__code__", None)
+#: ``os.environ``'s own store and value decoder (stdlib objects: no user code runs).
+_ENVIRON_DATA: Any = vars(os.environ).get("_data")
+_ENVIRON_DECODE: Any = vars(os.environ).get("decodevalue")
+
+
+def _env_encodekey(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``os.environ.encodekey``, called by every read, write and delete of a key: a read
+    (its caller is ``os._Environ.__getitem__``) made while a module body may be running is
+    recorded with the value it finds. Reached only while importlib holds a module lock:
+    the C entry (:func:`_entry`) sends every other call straight through."""
+    encoded = wrapped(*args, **kwargs)
+    if _listeners and args and sys._getframe(1).f_code is _ENVIRON_GETITEM:
         try:
-            _import_read(args[0], value)
-        except Exception:  # pragma: no cover
+            raw = _ENVIRON_DATA.get(encoded) if type(_ENVIRON_DATA) is dict else None
+            _import_read(args[0], None if raw is None else _ENVIRON_DECODE(raw))
+        except Exception:  # pragma: no cover - never break the reader
             pass
-    return value
+    return encoded
 
 
 #: Writes through ``os.environ``/``os.environb`` so far, pytest's own key left out: while
@@ -604,8 +605,14 @@ _TARGETS: tuple[tuple[Any, str, Any], ...] = (
     (mock._patch, "__exit__", _patch_exit),  # type: ignore[attr-defined]
     (mock._patch_dict, "_patch_dict", _dict_enter),  # type: ignore[attr-defined]
     (mock._patch_dict, "_unpatch_dict", _dict_exit),  # type: ignore[attr-defined]
-    (os._Environ, "__getitem__", _env_getitem),
 )
+#: ``os.environ.encodekey``, where ``os._Environ.__getitem__`` calls it (CPython's does):
+#: else the keys module bodies read are not recorded (late-env-patch has nothing to say).
+_ENV_READS: tuple[tuple[Any, str, Any], ...] = (
+    ((os.environ, "encodekey", _env_encodekey),)
+    if _ENVIRON_GETITEM is not None and "encodekey" in _ENVIRON_GETITEM.co_names
+    and callable(vars(os.environ).get("encodekey")) and type(_ENVIRON_DATA) is dict
+    and callable(_ENVIRON_DECODE) else ())
 
 
 def _environ_calls(method: str, name: str) -> bool:
@@ -621,7 +628,7 @@ _ENV_WRITES: tuple[tuple[Any, str, Any], ...] = (
     if _environ_calls("__setitem__", "putenv") and _environ_calls("__delitem__", "unsetenv")
     else ())
 #: Wrappers only the tracer needs; :func:`drop_tracer_wrappers` removes them (``--leakwatch-tracer=off``).
-_TRACER_WRAPPERS = frozenset({_env_getitem, _env_putenv, _env_unsetenv, "monkeypatch"})
+_TRACER_WRAPPERS = frozenset({_env_encodekey, _env_putenv, _env_unsetenv, "monkeypatch"})
 
 
 def listen(listener: Listener) -> None:
@@ -649,7 +656,7 @@ def unlisten(listener: Listener) -> None:
 
 
 def _targets() -> list[tuple[Any, str, Any]]:
-    targets = [*_TARGETS, *_ENV_WRITES]
+    targets = [*_TARGETS, *_ENV_READS, *_ENV_WRITES]
     try:
         from _pytest.monkeypatch import MonkeyPatch
 
@@ -668,7 +675,7 @@ except ImportError:  # pragma: no cover - no compiler where it was installed
     _passthrough = None
 
 #: The ``os.environ`` wrappers whose calls for pytest's own key need nothing of them.
-_PASS_PYTEST_KEY = frozenset({_env_getitem, _env_putenv, _env_unsetenv})
+_PASS_PYTEST_KEY = frozenset({_env_encodekey, _env_putenv, _env_unsetenv})
 
 
 def _entry(wrapper: Any) -> Any:
@@ -679,9 +686,9 @@ def _entry(wrapper: Any) -> Any:
 
     * the ``os.environ`` ones: pytest writes ``PYTEST_CURRENT_TEST`` three times per test
       and pops it once (a read and a delete); :func:`_is_pytest_key`;
-    * ``os.environ.__getitem__`` also while no module body is being imported anywhere
-      (importlib's table of module locks is empty): the read records nothing
-      (:func:`_env_getitem`'s first check);
+    * ``os.environ.encodekey`` also while no module body is being imported anywhere
+      (importlib's table of module locks is empty): a read then records nothing, and a
+      write or delete is seen by the ``os.putenv``/``os.unsetenv`` wrappers;
     * ``MonkeyPatch.__init__`` called from pytest's own ``monkeypatch.py`` (the fixture
       and ``MonkeyPatch.context()``: pytest undoes those; :func:`_monkeypatch_init`'s first
       check), once per test that uses the fixture.
@@ -689,7 +696,7 @@ def _entry(wrapper: Any) -> Any:
     if _passthrough is None:
         return wrapper
     if wrapper in _PASS_PYTEST_KEY:
-        reads = wrapper is _env_getitem and type(_IMPORTS_IN_PROGRESS) is dict
+        reads = wrapper is _env_encodekey and type(_IMPORTS_IN_PROGRESS) is dict
         return _passthrough(wrapper, key=_PYTEST_KEY, key_bytes=_PYTEST_KEY_BYTES,
                             idle=_IMPORTS_IN_PROGRESS if reads else None)
     if wrapper is _monkeypatch_init and type(_PYTEST_MONKEYPATCH) is str:
@@ -701,7 +708,13 @@ def _install() -> None:
     for owner, name, wrapper in _targets():
         original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         _originals.append((owner, name, original))
-        setattr(owner, name, wrapt.FunctionWrapper(original, _entry(wrapper)))
+        # A plain function reached through an instance's dict (``os.environ.encodekey``) is
+        # wrapped as a staticmethod: wrapt then calls the wrapper directly, where for a
+        # function it would look up ``__self__`` at each call and raise and clear an
+        # AttributeError (~4 k instructions; staticmethods are callable since 3.10).
+        target = staticmethod(original) if not isinstance(owner, (type, types.ModuleType)) \
+            and type(original) is types.FunctionType else original
+        setattr(owner, name, wrapt.FunctionWrapper(target, _entry(wrapper)))
 
 
 def env_writes_tracked() -> bool:
@@ -738,8 +751,8 @@ def drop_tracer_wrappers() -> None:
 
 
 def _tracer_wrapper_of(owner: Any, name: str) -> Any:
-    if owner is os._Environ:
-        return _env_getitem if name == "__getitem__" else None
+    if owner is os.environ:
+        return _env_encodekey if name == "encodekey" else None
     if owner is os:
         return {"putenv": _env_putenv, "unsetenv": _env_unsetenv}.get(name)
     if name == "__init__" and getattr(owner, "__name__", "") == "MonkeyPatch":

@@ -366,6 +366,44 @@ def test_late_env_read_through_a_helper_and_getenv(app_suite: Suite) -> None:
     assert f["detail"]["read_by"]["line"] == 4 and f["detail"]["read_by"]["function"] == "_flag"
 
 
+def test_late_env_counts_reads_at_import_not_writes(app_suite: Suite) -> None:
+    """Every read, write and delete of ``os.environ`` calls its ``encodekey``, where reads
+    are seen: only a call from ``__getitem__`` (``in``, ``[...]``, a present key) is a read.
+    A module body that only writes or deletes a key at import has not consumed it (``pop``
+    reads: it is not used here); one that read a key already set has, when a test sets it
+    to another value."""
+    run = app_suite.files(**{"conftest.py": """
+        import os
+        os.environ["APP_PRESET"] = "a"
+    """, "app/writer.py": """
+        import os
+        os.environ["APP_WRITTEN"] = "w"
+        os.environ["APP_DROPPED"] = "d"
+        del os.environ["APP_DROPPED"]
+        os.environb[b"APP_BYTES"] = b"b"
+        PRESET = "APP_PRESET" in os.environ and os.environ["APP_PRESET"]
+    """, "test_writes.py": """
+        import os
+        from app import writer
+
+        def test_written(monkeypatch):
+            monkeypatch.setenv("APP_WRITTEN", "x")
+            monkeypatch.setenv("APP_BYTES", "y")
+        def test_dropped(monkeypatch):
+            monkeypatch.setenv("APP_DROPPED", "x")
+        def test_same_value(monkeypatch):
+            monkeypatch.setenv("APP_PRESET", "a")
+        def test_preset(monkeypatch):
+            monkeypatch.setenv("APP_PRESET", "b")
+            assert os.environ.encodekey("K") == os.environb.encodekey(b"K")[:0] + b"K"
+    """}).run()
+    run.result.assert_outcomes(passed=4)
+    late = run.find("late-env-patch")
+    assert [(f["subject"], f["test"].split("::")[1]) for f in late] == [("APP_PRESET", "test_preset")]
+    assert late[0]["detail"]["module"] == "app.writer"
+    assert late[0]["detail"]["consumed_at"]["line"] == 7  # the file starts with a blank line
+
+
 def test_a_fault_in_the_tracer_is_one_warning(app_suite: Suite) -> None:
     run = app_suite.files(**{"conftest.py": """
         import leakwatch.tracer.lateenv as lateenv

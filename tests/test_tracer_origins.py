@@ -133,6 +133,7 @@ def test_without_leakwatch_nothing_is_wrapped(app_suite: Suite) -> None:
         def test_plain():
             assert type(runner) is types.ModuleType
             assert type(type(os.environ).__dict__["__getitem__"]) is types.FunctionType
+            assert type(vars(os.environ)["encodekey"]) is types.FunctionType
             assert type(os.putenv) is type(os.unsetenv) is types.BuiltinFunctionType
     """}).run(leakwatch=False, report=False)
     run.result.assert_outcomes(passed=1)
