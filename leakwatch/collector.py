@@ -19,11 +19,10 @@ import time
 import traceback
 from collections.abc import Callable
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import interceptors, safe, static_origin, versions
+from . import interceptors, safe, versions
 from .changes import MISSING, Change, same
-from .describe import Describer
 from .findings import INFO, KINDS, WARNING, Finding, Origin, Owner
 from .graph import WatchGraph
 from .ignore import IgnoreRules
@@ -33,6 +32,9 @@ from .probes.environ import EnvironProbe
 from .probes.sysmodules import SysModulesProbe
 from .versions import CopyCompare, DictWatchers, VersionTags, best_core
 from .watching import ModuleFilter
+
+if TYPE_CHECKING:  # made at the first change to describe: a clean run never imports it
+    from .describe import Describer
 
 #: After a quiet member's part of the check failed at a test's setup/call boundary, the
 #: marks there skip the check this many times and call ``mark`` (at that first boundary it
@@ -168,7 +170,7 @@ class Collector:
         #: fast path (tests check that both are used).
         self.quiet_polls = 0
         self.quiet_fast_polls = 0
-        self.describer = Describer(options.show_values)
+        self._describer: Describer | None = None
         self.ignore = IgnoreRules(options.ignore)
         self.filter = ModuleFilter(rootdir, options.modules, [m for m, _ in options.targets])
         self.targets = [f"{m}.{a}" for m, a in options.targets]
@@ -859,12 +861,25 @@ class Collector:
             key = None
         if type(name) is not str and key is None:
             return
+        from . import static_origin  # only for a finding without an origin
+
         origin = static_origin.find(record.codes(), name if type(name) is str else None, key, mutated)
         if origin is not None:
             finding.origin = origin
             finding.detail["origin_from"] = "code"
 
     # -- summary ----------------------------------------------------------
+
+    @property
+    def describer(self) -> Describer:
+        """What turns changes into findings, made (and its module imported) at the first
+        change: a run that changes nothing never needs it."""
+        describer = self._describer
+        if describer is None:
+            from .describe import Describer
+
+            describer = self._describer = Describer(self.options.show_values)
+        return describer
 
     @property
     def complete(self) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 from . import safe, versions
 from .changes import MISSING, Change, SeqState, SetState
 from .ignore import IgnoreRules
-from .versions import DictCore, native_length_offsets, untracked, words_changed, words_differ
+from .versions import DictCore, native_length_offsets, private, untracked, words_changed, words_differ
 
 #: Containers larger than this are compared by length only (documented).
 MAX_ITEMS = 10_000
@@ -160,11 +160,12 @@ class WatchGraph:
         existing = self.nodes.get(key)
         if existing is not None:
             return existing
-        if self._counts.get(module, 0) >= MAX_NODES_PER_MODULE:
+        count = self._counts.get(module, 0)
+        if count >= MAX_NODES_PER_MODULE:
             self.truncated.add(module)
             return None
-        self._counts[module] = self._counts.get(module, 0) + 1
-        node = Node(obj, kind, path, depth, module)
+        self._counts[module] = count + 1
+        node = private(Node(obj, kind, path, depth, module))  # ours: not the GC's to traverse
         self.nodes[key] = node
         if kind in ("module", "class", "instance", "dict"):
             if kind == "instance" and _DETACH_INLINE and self.core.name != "copy-compare":
@@ -205,19 +206,30 @@ class WatchGraph:
 
     def _link_all(self, parent: Node, snapshot: dict[Any, Any]) -> None:
         """:meth:`_link` for each item of a new module, class or instance node, with the
-        checks that hold for the whole node made once (its kind, its depth): this loop
-        runs for every global of every watched module at start-up."""
+        checks that hold for the whole node made once (its kind, its depth, and
+        :meth:`_skip_name` for that kind, inlined): this loop runs for every global of every
+        watched module at start-up."""
         immutable = safe.IMMUTABLE_IDS
-        skip_name = self._skip_name
+        exact_containers = _EXACT_CONTAINERS
+        ignored = self.ignore.name
+        kind = parent.kind  # module, class or instance: dict nodes are not entered
         depth = parent.depth + 1
         children = parent.children
+        prefix = parent.path + "."
+        module = parent.module
+        add_node = self._add_node
         for k, v in snapshot.items():
             cls = type(v)
-            if id(cls) in immutable or cls is tuple or skip_name(parent, k):
-                continue  # functions, strings, numbers (most globals); dunders, ignored names
-            exact = _EXACT_CONTAINERS.get(id(cls))
+            if id(cls) in immutable or cls is tuple or type(k) is not str:
+                continue  # functions, strings, numbers (most globals); a key not a name
+            if kind == "module":
+                if k.startswith("__") and k.endswith("__") or ignored(k):
+                    continue  # dunders, ignored names
+            elif k in _CLASS_SKIP and kind == "class" or ignored(k):
+                continue
+            exact = exact_containers.get(id(cls))
             if exact is not None:  # an exact dict, list or set (the usual global)
-                child = self._add_node(v, exact, f"{parent.path}.{k}", depth, parent.module)
+                child = add_node(v, exact, prefix + k, depth, module)
             else:
                 child = self._object_child(parent, k, v, cls, depth)
             if child is not None:

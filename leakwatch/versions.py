@@ -77,6 +77,10 @@ def _kept_tracked(snapshot: _S) -> _S:
 #: and our copy); without the C part they stay tracked, as any copy.
 untracked: Callable[[_S], _S] = (
     getattr(_gather, "untracked", None) if _gather is not None else None) or _kept_tracked
+#: ``_gather.private`` where built: leakwatch's own slotted bookkeeping objects (graph
+#: nodes, tags) leave the garbage collector's lists too; without the C part they stay.
+private: Callable[[_S], _S] = (
+    getattr(_gather, "private", None) if _gather is not None else None) or _kept_tracked
 
 
 class Batch(Protocol):
@@ -372,7 +376,7 @@ class VersionTags:
 
     def add(self, d: dict[Any, Any]) -> _Tag:
         addr = id(d) + self._offset
-        return _Tag(d, addr, self._read(addr))
+        return private(_Tag(d, addr, self._read(addr)))
 
     def add_unlogged(self, d: dict[Any, Any]) -> _Tag:
         return VersionTags.add(self, d)  # a tag, never a watcher (DictWatchers overrides add)
@@ -653,8 +657,8 @@ class DictWatchers(VersionTags):
         self._watch(self.wid, d)
         addr = id(d) + self._offset  # VersionTags.add, inlined: once per node at start-up
         words = self._words
-        return _Tag(d, addr, words[addr >> 3] if words is not None and addr < _RAW_LIMIT
-                    else self._read(addr))
+        return private(_Tag(d, addr, words[addr >> 3] if words is not None
+                            and addr < _RAW_LIMIT else self._read(addr)))
 
     def batch(self, handles: list[_Tag], previous: Any = None) -> _WatchBatch:  # type: ignore[override]
         batch = _WatchBatch(handles)

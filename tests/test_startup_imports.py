@@ -90,3 +90,39 @@ def test_session_end_empties_the_getattr_static_class_cache(
     result.assert_outcomes(passed=1)
     line = "CLASSES-CACHED-AT-EXIT=0" if emptied else "CLASSES-CACHED-AT-EXIT=[1-9]*"
     result.stdout.fnmatch_lines([line])
+
+
+#: What an enabled run imports only when it has something to say: the describer and the
+#: static origin finder (a change to describe), the grouping and the table (findings to
+#: show), the re-runner (--leakwatch-confirm), the baseline (--leakwatch-baseline).
+ON_DEMAND = ("leakwatch.describe", "leakwatch.static_origin", "leakwatch.report.grouping",
+             "tabulate", "leakwatch.victims.rerun", "leakwatch.ci.baseline")
+
+MODULES_AT_EXIT = """
+    import atexit, sys
+
+    ON_DEMAND = {on_demand!r}
+
+    @atexit.register
+    def _report():
+        sys.stdout.write("IMPORTED=" + ",".join(m for m in ON_DEMAND if m in sys.modules) + "\\n")
+"""
+
+
+@pytest.mark.parametrize(("body", "imported"), [
+    ("def test_clean(monkeypatch):\n    monkeypatch.setattr(helper, 'FLAG', 2)\n", ""),
+    ("def test_leaks():\n    helper.FLAG = 3\n",
+     "leakwatch.describe,leakwatch.static_origin,leakwatch.report.grouping,tabulate"),
+])
+def test_an_enabled_run_imports_what_it_reports_with_only_when_it_reports(
+        pytester: pytest.Pytester, body: str, imported: str) -> None:
+    """A run that changes nothing never imports the modules that describe and show findings
+    (each module is ~0.2-0.5 ms of start-up); one with a leak does, and reports it."""
+    pytester.makeconftest(MODULES_AT_EXIT.format(on_demand=ON_DEMAND))
+    pytester.makepyfile(helper="FLAG = 1\n")
+    pytester.makepyfile(test_a="import helper\n\n" + body)
+    result = pytester.runpytest_subprocess("--leakwatch", "-p", "no:cacheprovider", "-p", "no:xdist",
+                                           "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"IMPORTED={imported}"])
+    assert ("helper.FLAG" in result.stdout.str()) is bool(imported)

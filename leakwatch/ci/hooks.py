@@ -12,16 +12,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..collector import Collector
 from ..findings import Finding
 from ..gate import Gate
-from . import baseline as baseline_mod
 from . import xdist
 from .marker import MarkerFilter
+
+if TYPE_CHECKING:  # imported only by a run with --leakwatch-baseline
+    from . import baseline as baseline_mod
 
 
 def _path(config: pytest.Config, value: str) -> Path:
@@ -111,6 +113,8 @@ class CIPlugin:
             _check_writable("--leakwatch-sarif", self.sarif_path)
         if self.baseline_path is None:
             return
+        from . import baseline as baseline_mod
+
         if self.update_baseline:
             _check_writable(baseline_mod.OPTION, self.baseline_path)
             try:
@@ -306,6 +310,8 @@ class CIPlugin:
     def baseline_output(self, report: dict[str, Any], config: pytest.Config) -> None:
         if self.baseline_path is None or self.accepted is None:
             return
+        from . import baseline as baseline_mod
+
         self.comparison = baseline_mod.compare(self.accepted, report)
         report["baseline"] = self.baseline_json()
         if self.update_baseline:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..collector import Collector
 from ..findings import INFO, LEAK, WARNING, Finding, Origin
-from .grouping import Row, group
+
+if TYPE_CHECKING:  # the grouping of findings is imported only when there are findings
+    from .grouping import Row
 
 DEFAULT_ROWS = 30
 QUIET_ROWS = 5
@@ -78,6 +80,8 @@ def render(tr: Any, collector: Collector, config: pytest.Config) -> None:
         tr.write_line(summary_line(collector))
         return
     from tabulate import tabulate  # a clean run never needs the table (nor its import)
+
+    from .grouping import group
 
     tr.write_sep("=", "leakwatch")
     rows = group(findings, at=10**9 if verbose > 1 else 3)

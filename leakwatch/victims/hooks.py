@@ -15,10 +15,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .ledger import Ledger, Outstanding
-from .rerun import CHILD_FLAG, Rerunner, base_env, strip_args
 
-if TYPE_CHECKING:  # explain, relevance and confirm are imported when a victim shows up
+if TYPE_CHECKING:  # explain, relevance, confirm and rerun are imported when a victim shows up
     from .confirm import Confirmation
+    from .rerun import Rerunner
+
+def _child_flag() -> str:
+    """The env var a confirmation's child run carries (imported only for ``--leakwatch-confirm``:
+    the re-runner is not needed by a run that does not confirm)."""
+    from .rerun import CHILD_FLAG
+
+    return CHILD_FLAG
+
 
 #: JUnit XML ``<property>`` carrying the top suspects (pytest writes sections to JUnit only
 #: with junit_logging; properties always).
@@ -78,7 +86,7 @@ class VictimsPlugin:
         # Under xdist each worker confirms its own victims (it knows the order they ran
         # in); results reach the controller with the worker's report (leakwatch.ci).
         self.confirm = bool(config.getoption("leakwatch_confirm", False)) \
-            and not os.environ.get(CHILD_FLAG)
+            and not os.environ.get(_child_flag())
         self.budget = float(config.getoption("leakwatch_confirm_budget", 300.0) or 300.0)
         self.confirm_stats: dict[str, Any] | None = None
         self._explaining = False
@@ -168,6 +176,8 @@ class VictimsPlugin:
     # -- confirmation ---------------------------------------------------------
 
     def _rerunner(self, session: pytest.Session) -> Rerunner:
+        from .rerun import Rerunner, base_env, strip_args
+
         config = self.config
         positional = {str(a) for a in config.args}
         args = strip_args([str(a) for a in config.invocation_params.args], positional)
