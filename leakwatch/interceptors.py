@@ -392,9 +392,12 @@ _ENVIRON_DECODE: Any = vars(os.environ).get("decodevalue")
 def _env_encodekey(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``os.environ.encodekey``, called by every read, write and delete of a key: a read
     (its caller is ``os._Environ.__getitem__``) made while a module body may be running is
-    recorded with the value it finds. Reached only while importlib holds a module lock:
-    the C entry (:func:`_entry`) sends every other call straight through."""
+    recorded with the value it finds. Where the C part was built, its entry (:func:`_entry`)
+    sends the calls made while no module lock is held straight through; without it, the
+    first check below does the same."""
     encoded = wrapped(*args, **kwargs)
+    if _IMPORTS_IN_PROGRESS is not None and not _IMPORTS_IN_PROGRESS:
+        return encoded  # no module body runs anywhere (the usual call): nothing to record
     if _listeners and args and sys._getframe(1).f_code is _ENVIRON_GETITEM:
         try:
             raw = _ENVIRON_DATA.get(encoded) if type(_ENVIRON_DATA) is dict else None

@@ -637,6 +637,39 @@ def test_passthrough_with_idle_passes_every_call_while_the_dict_is_empty() -> No
     assert slow_calls == [("A",), ("B",)]
 
 
+def test_env_reads_without_the_c_entry_are_recorded_only_while_an_import_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python wrapper of ``os.environ.encodekey`` on its own (as installed without the
+    C part): a read (a call from ``__getitem__``) is looked at only while importlib holds a
+    module lock, with the value it found (None: unset); writes and deletes never are."""
+    import wrapt
+
+    from leakwatch import interceptors
+
+    seen: list[tuple[Any, Any]] = []
+    monkeypatch.setattr(interceptors, "_import_read", lambda key, value: seen.append((key, value)))
+    monkeypatch.setattr(interceptors, "_listeners", [object()])
+    locks: dict[str, Any] = {}
+    monkeypatch.setattr(interceptors, "_IMPORTS_IN_PROGRESS", locks)
+    original = vars(os.environ)["encodekey"]
+    while type(original) is not types.FunctionType:  # under --leakwatch: ours, installed
+        original = original.__wrapped__
+        original = original.__func__ if type(original) is staticmethod else original
+    monkeypatch.setattr(os.environ, "encodekey",
+                        wrapt.FunctionWrapper(staticmethod(original), interceptors._env_encodekey))
+    monkeypatch.setenv("LW_FALLBACK_READ", "v")
+    monkeypatch.delenv("LW_FALLBACK_UNSET", raising=False)
+    assert os.environ.get("LW_FALLBACK_READ") == "v"
+    assert seen == []  # no import in progress: nothing recorded
+    locks["pkg.mod"] = object()
+    assert os.environ.get("LW_FALLBACK_READ") == "v"
+    assert "LW_FALLBACK_UNSET" not in os.environ
+    os.environ["LW_FALLBACK_WRITTEN"] = "w"
+    del os.environ["LW_FALLBACK_WRITTEN"]
+    locks.clear()
+    assert seen == [("LW_FALLBACK_READ", "v"), ("LW_FALLBACK_UNSET", None)]
+
+
 def test_passthrough_with_caller_file_passes_calls_made_from_that_file() -> None:
     """``caller_file``: ``MonkeyPatch.__init__``'s entry passes the calls made by code of
     pytest's ``monkeypatch.py`` (the fixture), and sends the others to the wrapper."""
