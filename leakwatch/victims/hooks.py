@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # explain, relevance, confirm and rerun are imported when a v
     from .confirm import Confirmation
     from .rerun import Rerunner
 
+
 def _child_flag() -> str:
     """The env var a confirmation's child run carries (imported only for ``--leakwatch-confirm``:
     the re-runner is not needed by a run that does not confirm)."""
