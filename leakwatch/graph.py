@@ -206,13 +206,11 @@ class WatchGraph:
 
     def _link_all(self, parent: Node, snapshot: dict[Any, Any]) -> None:
         """:meth:`_link` for each item of a new module, class or instance node, with the
-        checks that hold for the whole node made once (its kind, its depth, and
-        :meth:`_skip_name` for that kind, inlined): this loop runs for every global of every
-        watched module at start-up."""
+        checks that hold for the whole node made once (its kind, its depth): this loop
+        runs for every global of every watched module at start-up."""
         immutable = safe.IMMUTABLE_IDS
         exact_containers = _EXACT_CONTAINERS
-        ignored = self.ignore.name
-        kind = parent.kind  # module, class or instance: dict nodes are not entered
+        skip_name = self._skip_name
         depth = parent.depth + 1
         children = parent.children
         prefix = parent.path + "."
@@ -220,13 +218,8 @@ class WatchGraph:
         add_node = self._add_node
         for k, v in snapshot.items():
             cls = type(v)
-            if id(cls) in immutable or cls is tuple or type(k) is not str:
-                continue  # functions, strings, numbers (most globals); a key not a name
-            if kind == "module":
-                if k.startswith("__") and k.endswith("__") or ignored(k):
-                    continue  # dunders, ignored names
-            elif k in _CLASS_SKIP and kind == "class" or ignored(k):
-                continue
+            if id(cls) in immutable or cls is tuple or skip_name(parent, k):
+                continue  # functions, strings, numbers (most globals); dunders, ignored names
             exact = exact_containers.get(id(cls))
             if exact is not None:  # an exact dict, list or set (the usual global)
                 child = add_node(v, exact, prefix + k, depth, module)

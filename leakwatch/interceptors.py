@@ -400,7 +400,7 @@ def _env_encodekey(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: d
         return encoded  # no module body runs anywhere (the usual call): nothing to record
     if _listeners and args and sys._getframe(1).f_code is _ENVIRON_GETITEM:
         try:
-            raw = _ENVIRON_DATA.get(encoded) if type(_ENVIRON_DATA) is dict else None
+            raw = _ENVIRON_DATA.get(encoded)  # a dict: _ENV_READS installs only then
             _import_read(args[0], None if raw is None else _ENVIRON_DECODE(raw))
         except Exception:  # pragma: no cover - never break the reader
             pass
