@@ -161,8 +161,10 @@ def digest(value: Any) -> str | None:
 #: too, a hook call of pluggy's): the file checks of :func:`caller_origin`, made once per
 #: code object instead of per frame. Keyed by identity (code objects compare equal across
 #: files); the code is kept in the entry, so its id cannot be reused while the entry
-#: exists. Bounded.
-_FRAME_VERDICTS: dict[int, tuple[Any, bool, bool, bool]] = {}
+#: exists. Also filename -> (None, the same three), for every file but pluggy's (whose
+#: hook flag depends on the function): looked up when a code object is new (each test
+#: function is), without a call to :func:`_frame_verdict`. Bounded.
+_FRAME_VERDICTS: dict[int | str, tuple[Any, bool, bool, bool]] = {}
 
 
 try:
@@ -183,6 +185,8 @@ def _frame_verdict(code: Any) -> tuple[Any, bool, bool, bool]:
                pluggy and code.co_name == "_multicall")
     if len(_FRAME_VERDICTS) < 10_000:
         _FRAME_VERDICTS[id(code)] = verdict
+        if not pluggy and type(filename) is str:
+            _FRAME_VERDICTS[filename] = (None, *verdict[1:])
     return verdict
 
 
@@ -209,7 +213,7 @@ def caller_origin(skip_pytest: bool = False) -> Origin | None:
     verdicts = _FRAME_VERDICTS
     while frame is not None:
         code = frame.f_code
-        verdict = verdicts.get(id(code))
+        verdict = verdicts.get(id(code)) or verdicts.get(code.co_filename)
         if verdict is None:
             verdict = _frame_verdict(code)
         if not verdict[which]:
@@ -373,10 +377,12 @@ def _import_read(key: Any, value: Any) -> None:
                 name = ns.get("__name__")
                 if type(name) is str and type(key) is str:
                     line = Origin(filename, frame.f_lineno, "<module>")
-                    fcode = first.f_code
-                    reader = Origin(fcode.co_filename, first.f_lineno, fcode.co_name)
+                    reader = None  # the module body read it itself (the usual case)
+                    if first is not frame:  # a helper it called read it: that line too
+                        fcode = first.f_code
+                        reader = Origin(fcode.co_filename, first.f_lineno, fcode.co_name)
                     env_reads.setdefault(key, {})[name] = EnvRead(
-                        name, id(ns), line, None if reader == line else reader, digest(value))
+                        name, id(ns), line, reader, digest(value))
                 return
         frame = frame.f_back
         depth += 1

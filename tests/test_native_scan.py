@@ -16,6 +16,8 @@ from array import array
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leakwatch import versions
 from leakwatch.versions import VersionTags, _NativeTagBatch, _RawTagBatch, native_length_offsets
@@ -192,8 +194,24 @@ def test_log_hits_answers_as_the_python_log_read(monkeypatch: pytest.MonkeyPatch
         assert got == sorted(set(got))
         other_batch.changed()
     assert versions._gather.log_hits([1, 2, 1, 3], 1, {1: 0, 3: 2}, 3) == [0, 2]
+    assert versions._gather.log_hits([3, 1, 3, 1, 2], 0, {1: 1, 3: 0}, 2) == [0, 1]  # once each
+    assert versions._gather.log_hits([1, 2], 2, {1: 0}, 1) == []  # nothing written since
     with pytest.raises(ValueError):
         versions._gather.log_hits([1], 0, {1: 5}, 3)  # a position out of range: no stray write
+
+
+@pytest.mark.skipif(versions._gather is None or not hasattr(versions._gather, "log_hits"),
+                    reason="the C part was not built")
+@given(log=st.lists(st.integers(0, 8), max_size=40), start=st.integers(-3, 45),
+       n=st.integers(1, 6), data=st.data())
+def test_log_hits_is_the_sorted_set_of_positions_written(
+        log: list[int], start: int, n: int, data: st.DataObject) -> None:
+    """Any log, start (past the end and negative included) and index: each position once,
+    in increasing order, whatever order and repetition the log has them in. The C read
+    sorts the positions it found instead of flagging them in a table of ``n``."""
+    index = data.draw(st.dictionaries(st.integers(0, 8), st.integers(0, n - 1)))
+    want = sorted({index[a] for a in log[max(start, 0):] if a in index})
+    assert versions._gather.log_hits(log, start, index, n) == want
 
 
 def test_dict_same_is_an_identity_check_that_runs_no_user_code() -> None:
@@ -742,6 +760,42 @@ def test_the_c_frame_walk_finds_the_python_walks_origins() -> None:
     with pytest.raises(RuntimeError):  # an error in a verdict is raised, not taken for an answer
         versions._gather.caller_origin(0, {}, lambda code: (code, Unsure(), Unsure(), False), 1,
                                        False, interceptors.Origin)
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c-walk", "python-walk"])
+def test_a_new_function_of_a_known_file_is_judged_without_a_verdict_call(
+        monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    """Each test function is a code object of its own: the walk takes its file's verdict
+    (left by the first function of that file) instead of calling ``_frame_verdict`` again.
+    pluggy's files keep a verdict per function (the hook flag depends on its name)."""
+    from leakwatch import interceptors
+
+    if not native:
+        monkeypatch.setattr(interceptors, "_native_walk", None)
+    monkeypatch.setattr(interceptors, "_FRAME_VERDICTS", {})
+    judged: list[str] = []
+    real = interceptors._frame_verdict
+
+    def counting(code: Any) -> Any:
+        judged.append(code.co_name)
+        return real(code)
+
+    monkeypatch.setattr(interceptors, "_frame_verdict", counting)
+    space: dict[str, Any] = {"interceptors": interceptors}
+    source = ("def test_one():\n    return interceptors.caller_origin()\n"
+              "def test_two():\n    return interceptors.caller_origin()\n")
+    exec(compile(source, "/project/tests/test_lwfile.py", "exec"), space)
+    first, second = space["test_one"](), space["test_two"]()
+    assert (first.function, second.function) == ("test_one", "test_two")
+    assert first.file == second.file == "/project/tests/test_lwfile.py"
+    assert "test_one" in judged and "test_two" not in judged  # the file's verdict answered
+    assert interceptors._FRAME_VERDICTS["/project/tests/test_lwfile.py"][1:] == (False, False, False)
+
+    plug: dict[str, Any] = {"interceptors": interceptors}
+    exec(compile(source, "/site-packages/pluggy/_lwfake.py", "exec"), plug)
+    plug["test_one"](), plug["test_two"]()
+    assert "/site-packages/pluggy/_lwfake.py" not in interceptors._FRAME_VERDICTS
+    assert judged.count("test_two") == 1  # pluggy's: judged per function
 
 
 def test_pytests_key_writes_are_not_counted_and_others_are(suite: Any) -> None:

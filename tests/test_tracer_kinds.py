@@ -54,6 +54,7 @@ def test_late_env_patch(app_suite: Suite) -> None:
     assert first["detail"]["module"] == "app.runner"
     assert first["detail"]["consumed_at"]["file"].endswith("app/runner.py")
     assert first["detail"]["consumed_at"]["line"] == 3
+    assert "read_by" not in first["detail"]  # the module body read it itself: no helper line
     assert first["origin"]["line"] == 7  # the monkeypatch.setenv line
     assert "cannot take effect" in first["change"] and "app.runner" in first["change"]
     assert "late-env-patch" in run.output and "APP_OFFLINE" in run.output
