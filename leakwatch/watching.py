@@ -25,6 +25,10 @@ class ModuleFilter:
         self._globs = re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
         self.always = set(always)
         self._venv: dict[str, bool] = {}
+        #: An absolute directory -> whether the modules in it are watched: the answer
+        #: depends on the directory alone, and the hundreds of modules imported at
+        #: start-up (stdlib, site-packages, the project) live in a few dozen of them.
+        self._dirs: dict[str, bool] = {}
 
     def __call__(self, name: str, module: Any) -> bool:
         if name == "leakwatch" or name.startswith("leakwatch."):
@@ -37,6 +41,15 @@ class ModuleFilter:
         filename = ns.get("__file__") if ns is not None else None
         if type(filename) is not str or not filename:
             return False
+        directory, sep, _ = filename.rpartition(os.sep)
+        if not sep or not os.path.isabs(filename):
+            return self._watched_file(filename)  # relative: what it names moves with the cwd
+        hit = self._dirs.get(directory)
+        if hit is None:
+            hit = self._dirs[directory] = self._watched_file(filename)
+        return hit
+
+    def _watched_file(self, filename: str) -> bool:
         path = os.path.abspath(filename)
         if not path.startswith(self.root):
             return False

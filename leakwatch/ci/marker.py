@@ -58,7 +58,8 @@ def check_pattern(pattern: object, nodeid: str) -> str:
 
 
 def _marked(item: pytest.Item, cache: dict[int, bool]) -> bool:
-    if any(m.name == MARKER for m in getattr(item, "own_markers", ())):
+    own = getattr(item, "own_markers", ())
+    if own and any(m.name == MARKER for m in own):  # most items have none: no generator
         return True
     parent = item.parent
     key = id(parent)
