@@ -1245,20 +1245,20 @@ caller_origin(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     while (frame != NULL) {
         PyCodeObject *code = PyFrame_GetCode(frame);
-        PyObject *key = PyLong_FromVoidPtr(code), *verdict, *owned = NULL;
+        PyObject *verdict, *owned = NULL;
         PyFrameObject *back;
         int skipped, at_hook;
-        if (key == NULL) {
-            Py_DECREF(code);
-            goto done;
-        }
-        verdict = PyDict_GetItemWithError(verdicts, key);  /* borrowed */
-        Py_DECREF(key);
+        /* The file's verdict (every file but pluggy's), else this code object's: the
+         * first lookup answers almost every frame, with no int made for the key. */
+        verdict = PyDict_GetItemWithError(verdicts, code->co_filename);  /* borrowed */
         if (verdict == NULL && !PyErr_Occurred()) {
-            /* Not this code object yet: its file's verdict, where _frame_verdict left one
-             * (every file but pluggy's: there the hook flag depends on the function). Each
-             * test function is a code object of its own, its file seen before. */
-            verdict = PyDict_GetItemWithError(verdicts, code->co_filename);  /* borrowed */
+            PyObject *key = PyLong_FromVoidPtr(code);
+            if (key == NULL) {
+                Py_DECREF(code);
+                goto done;
+            }
+            verdict = PyDict_GetItemWithError(verdicts, key);  /* borrowed */
+            Py_DECREF(key);
         }
         if (verdict == NULL) {
             if (PyErr_Occurred()) {

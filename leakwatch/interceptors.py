@@ -157,13 +157,11 @@ def digest(value: Any) -> str | None:
     return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:8]
 
 
-#: id(code object) -> (the code, skipped always, skipped when pytest's frames are skipped
-#: too, a hook call of pluggy's): the file checks of :func:`caller_origin`, made once per
-#: code object instead of per frame. Keyed by identity (code objects compare equal across
-#: files); the code is kept in the entry, so its id cannot be reused while the entry
-#: exists. Also filename -> (None, the same three), for every file but pluggy's (whose
-#: hook flag depends on the function): looked up when a code object is new (each test
-#: function is), without a call to :func:`_frame_verdict`. Bounded.
+#: The file checks of :func:`caller_origin`, made once per file instead of per frame:
+#: filename -> (None, skipped always, skipped when pytest's frames are skipped too, a hook
+#: call of pluggy's). In pluggy's files the hook flag depends on the function, so there the
+#: key is id(code object) and the code is kept in the entry (its id cannot be reused while
+#: the entry exists). Bounded.
 _FRAME_VERDICTS: dict[int | str, tuple[Any, bool, bool, bool]] = {}
 
 
@@ -181,12 +179,14 @@ def _frame_verdict(code: Any) -> tuple[Any, bool, bool, bool]:
     ours = (filename in _SKIP_FILES or filename.startswith(_SKIP_DIRS)
             or filename.startswith("<frozen"))
     pluggy = "pluggy" in filename
-    verdict = (code, ours, ours or "_pytest" in filename or pluggy,
-               pluggy and code.co_name == "_multicall")
+    skipped = ours or "_pytest" in filename or pluggy
+    if not pluggy:
+        verdict: tuple[Any, bool, bool, bool] = (None, ours, skipped, False)
+        key: int | str = filename
+    else:
+        verdict, key = (code, ours, skipped, pluggy and code.co_name == "_multicall"), id(code)
     if len(_FRAME_VERDICTS) < 10_000:
-        _FRAME_VERDICTS[id(code)] = verdict
-        if not pluggy and type(filename) is str:
-            _FRAME_VERDICTS[filename] = (None, *verdict[1:])
+        _FRAME_VERDICTS[key] = verdict
     return verdict
 
 
@@ -213,7 +213,7 @@ def caller_origin(skip_pytest: bool = False) -> Origin | None:
     verdicts = _FRAME_VERDICTS
     while frame is not None:
         code = frame.f_code
-        verdict = verdicts.get(id(code)) or verdicts.get(code.co_filename)
+        verdict = verdicts.get(code.co_filename) or verdicts.get(id(code))
         if verdict is None:
             verdict = _frame_verdict(code)
         if not verdict[which]:
