@@ -69,9 +69,13 @@ def _wrap(label: str, module_name: str, path: str) -> None:
         *outer, name = path.split(".")
         for part in outer:
             owner = getattr(owner, part)
-        setattr(owner, name, _timed(label, getattr(owner, name)))
+        fn = getattr(owner, name)
     except (ImportError, AttributeError):
+        fn = None
+    if not callable(fn):  # gone, or None where the C part was not built: left as it is
         _missing.append(label)
+        return
+    setattr(owner, name, _timed(label, fn))
 
 
 # -- the plugin (loaded in the timed runs) -----------------------------------------------
