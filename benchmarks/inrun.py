@@ -2,7 +2,8 @@
 
 A part timed alone in a loop runs hot; in a run it starts cold after pytest's own work
 between tests, and costs several times as much (benchmarks/RESULTS.md, sixteenth pass).
-This wraps each part in ``time.perf_counter_ns`` inside real runs of a generated suite and
+This wraps each part in ``time.perf_counter_ns`` inside real runs of a generated suite (run.py's
+``leakwatch`` and ``plain`` variants, interleaved after a warm-up, as per_test.py runs them) and
 prints the median over runs of each part's mean: where a test's extra time goes, part by
 part, and whether a change moved it (a wall ratio on a noisy machine cannot show a part
 of 1 %). pytest's own ``PYTEST_CURRENT_TEST`` update (four per test, through leakwatch's
@@ -24,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -102,24 +104,22 @@ def pytest_unconfigure(config: Any) -> None:
 # -- the runner ----------------------------------------------------------------------------
 
 
-def _runs(suite: Path, python: str, args: list[str], runs: int, out: Path) -> list[dict[str, Any]]:
-    from run import COMMON  # noqa: PLC0415 - the runner's own options, same as run.py's
+def _run(suite: Path, python: str, tag: str, out: str) -> dict[str, Any]:
+    """One run of ``tag`` (run.py's variant of that name) with this file as a plugin."""
+    from run import CHILD_ENV, COMMON, variants  # the runner's own settings (bytecode on)
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
-    env[OUT_VAR] = str(out)
-    out.unlink(missing_ok=True)
-    cmd = [python, "-m", "pytest", *COMMON, "-p", "no:hygiene", "-p", "inrun", *args]
-    subprocess.run(cmd, cwd=suite, env=env, stdout=subprocess.DEVNULL, check=True)  # warm-up
-    out.unlink(missing_ok=True)
-    for _ in range(runs):
-        subprocess.run(cmd, cwd=suite, env=env, stdout=subprocess.DEVNULL, check=True)
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    env = dict(CHILD_ENV, **{OUT_VAR: out},
+               PYTHONPATH=os.pathsep.join(p for p in (str(HERE), CHILD_ENV.get("PYTHONPATH")) if p))
+    subprocess.run([python, "-m", "pytest", *COMMON, "-p", "inrun", *variants([])[tag]],
+                   cwd=suite, env=env, check=True, stdout=subprocess.DEVNULL)
+    with open(out, encoding="utf-8") as fh:
+        row: dict[str, Any] = json.loads(fh.readlines()[-1])
+    return row
 
 
 def main() -> None:
     sys.path.insert(0, str(HERE))
-    from run import suite_dir  # noqa: PLC0415
+    from run import suite_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=2000)
@@ -128,22 +128,27 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable)
     opts = parser.parse_args()
     suite = suite_dir(opts.tests, opts.modules)
-    out = HERE / "out" / "inrun.jsonl"
-    # Interleaved by run pairs would mix the two files' lines: each variant has its own.
-    lw = _runs(suite, opts.python, ["--leakwatch"], opts.runs, out)
-    plain = _runs(suite, opts.python, ["-p", "no:leakwatch"], opts.runs, out.with_suffix(".plain"))
+    tags = ["leakwatch", "plain"]
+    runs: dict[str, list[dict[str, Any]]] = {tag: [] for tag in tags}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "inrun.jsonl")
+        for tag in tags:  # warm-up: page cache, .pyc files
+            _run(suite, opts.python, tag, out)
+        for r in range(opts.runs):  # interleaved, in rotating order (as per_test.py)
+            for tag in tags[r % 2:] + tags[: r % 2]:
+                runs[tag].append(_run(suite, opts.python, tag, out))
 
-    def median(rows: list[dict[str, Any]], label: str) -> str:
-        values = [row["means"][label] for row in rows if label in row["means"]]
+    def median(tag: str, label: str) -> str:
+        values = [row["means"][label] for row in runs[tag] if label in row["means"]]
         return f"{statistics.median(values):.2f}" if values else "-"
 
     print(f"### In-run µs per call, {opts.tests:,} x {opts.modules}, median of {opts.runs} runs\n")
     print("| part | with leakwatch | plain pytest |")
     print("| --- | --- | --- |")
     for label, _, _ in PARTS:
-        print(f"| {label} | {median(lw, label)} | |")
-    print(f"| {PYTEST_KEY[0]} | {median(lw, PYTEST_KEY[0])} | {median(plain, PYTEST_KEY[0])} |")
-    missing = sorted({m for row in lw + plain for m in row["missing"]})
+        print(f"| {label} | {median('leakwatch', label)} | |")
+    print(f"| {PYTEST_KEY[0]} | {median('leakwatch', PYTEST_KEY[0])} | {median('plain', PYTEST_KEY[0])} |")
+    missing = sorted({m for rows in runs.values() for row in rows for m in row["missing"]})
     if missing:
         print(f"\nnot found (renamed?): {', '.join(missing)}")
 
