@@ -3,7 +3,9 @@
 Machines here are noisy, so absolute times mean little: every variant runs once
 per round, in rotating order (A B C, B C A, ...), after a warm-up round, and we
 report the median over rounds of each variant's ratio to plain pytest in the
-same round -- wall time, CPU time (user+sys of the child) and peak RSS.
+same round -- wall time, CPU time (user+sys of the child) and peak RSS -- and, from one
+more untimed run of each variant (``gc_count.py``), the garbage collector's collections per
+generation: a full collection that only one variant makes moves a ratio by itself.
 
     python benchmarks/run.py                     # 2,000 tests x 200 modules, 5 rounds
     python benchmarks/run.py --scaling           # + per-test overhead vs watched modules / changes
@@ -22,6 +24,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,15 +106,30 @@ def suite_dir(tests: int, modules: int, changes: int = 0, user_fixture: bool = F
     return path
 
 
+def gc_collections(suite: Path, args: list[str], python: str = sys.executable) -> str:
+    """Collections per generation in one untimed run with ``gc_count.py`` (the same run
+    after run: with a fixed hash seed, what is allocated does not move)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "gc.txt"
+        env = {**CHILD_ENV, "PYTHONHASHSEED": "0", "LEAKWATCH_GC_COUNT_OUT": str(out),
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), CHILD_ENV.get("PYTHONPATH")]))}
+        subprocess.run([python, "-m", "pytest", *COMMON, "-p", "gc_count", *args], cwd=suite,
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        return " / ".join(out.read_text().split()) if out.exists() else "?"
+
+
 def main_table(tests: int, modules: int, rounds: int, extra: list[str], naive: bool) -> list[str]:
     suite = suite_dir(tests, modules)
-    samples = interleaved(suite, variants(extra, naive), rounds)
+    named = variants(extra, naive)
+    samples = interleaved(suite, named, rounds)
+    collections = {name: gc_collections(suite, args) for name, args in named.items()}
     wall, cpu, rss = ratios(samples, "wall"), ratios(samples, "cpu"), ratios(samples, "rss_kb")
     lines = [
         f"### {tests:,} tests x {modules:,} modules, {rounds} interleaved rounds",
         "",
-        "| variant | median wall | wall ratio | CPU ratio | peak RSS | RSS delta |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| variant | median wall | wall ratio | CPU ratio | peak RSS | RSS delta | GC collections "
+        "(gen 0 / 1 / 2) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     base_rss = statistics.median(s.rss_kb for s in samples["plain"])
     for name, runs in samples.items():
@@ -119,9 +137,13 @@ def main_table(tests: int, modules: int, rounds: int, extra: list[str], naive: b
         med_rss = statistics.median(s.rss_kb for s in runs)
         lines.append(
             f"| {name} | {med_wall:.2f} s | {wall[name]:.3f} | {cpu[name]:.3f} | "
-            f"{med_rss / 1024:.1f} MB | {(med_rss - base_rss) / 1024:+.1f} MB |"
+            f"{med_rss / 1024:.1f} MB | {(med_rss - base_rss) / 1024:+.1f} MB | "
+            f"{collections[name]} |"
         )
     del rss
+    lines += ["", "GC collections: one more untimed run of each variant (`gc_count.py`); a full "
+              "collection (gen 2) that one variant makes and the other does not moves the wall "
+              "ratio by itself (a threshold, not per-test work)."]
     return lines
 
 
