@@ -91,12 +91,9 @@ def totals(annotated: str) -> Counts:
 
 def by_function(annotated: str, perf_map: Path) -> dict[str, Counts]:
     """Python function name -> its inclusive counts (the outermost call of a recursion)."""
-    entries = []
-    for line in perf_map.read_text(errors="replace").splitlines():
-        start, size, name = line.split(" ", 2)
-        entries.append((int(start, 16), int(size, 16), name))
-    entries.sort()
-    starts = [e[0] for e in entries]
+    from pyprofile import read_perf_map  # the same join as pyprofile.py's, for more events
+
+    starts, entries = read_perf_map(perf_map)
     found: dict[str, Counts] = {}
     for line in annotated.splitlines():
         m = _TRAMPOLINE.match(line)

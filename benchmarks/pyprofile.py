@@ -34,7 +34,10 @@ from pathlib import Path
 _LINE = re.compile(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+\?\?\?:0x([0-9a-f]+)('\d+)? \[\?\?\?\]")
 
 
-def _perf_map(path: Path) -> tuple[list[int], list[tuple[int, int, str]]]:
+def read_perf_map(path: Path) -> tuple[list[int], list[tuple[int, int, str]]]:
+    """The trampolines ``-X perf`` wrote to ``/tmp/perf-PID.map``, sorted by address: their
+    start addresses (for ``bisect``), and each one's (start, size, name); cachesim.py's
+    ``--functions`` reads them too."""
     entries = []
     for line in path.read_text(errors="replace").splitlines():
         start, size, name = line.split(" ", 2)
@@ -45,7 +48,7 @@ def _perf_map(path: Path) -> tuple[list[int], list[tuple[int, int, str]]]:
 
 def inclusive_by_function(annotated: str, perf_map: Path) -> dict[str, int]:
     """Python function name -> its inclusive instruction count."""
-    starts, entries = _perf_map(perf_map)
+    starts, entries = read_perf_map(perf_map)
     found: dict[str, int] = {}
     for line in annotated.splitlines():
         m = _LINE.match(line)
